@@ -1,0 +1,185 @@
+/**
+ * Minimal byte-stream interfaces and buffered adapters. Deno.FsFile, Deno.stdin and
+ * Deno.stdout satisfy {@link ByteSource} / {@link ByteSink}; tests use in-memory ones.
+ *
+ * @module
+ */
+import { CorruptDataError } from "../errors.ts";
+
+/** Something to read bytes from (Deno.FsFile, Deno.stdin, a socket). */
+export interface ByteSource {
+  read(p: Uint8Array): Promise<number | null>;
+}
+
+/** Something to write bytes to (Deno.FsFile, Deno.stdout, a socket). */
+export interface ByteSink {
+  write(p: Uint8Array): Promise<number>;
+}
+
+/** Writes every byte of `bytes` to `sink`. */
+export async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await sink.write(bytes.subarray(offset));
+}
+
+/**
+ * Buffered sequential reader with exact-length reads and a byte position.
+ *
+ * @example
+ * ```ts
+ * import { BufferedReader, MemorySource } from "./stream.ts";
+ * const reader = new BufferedReader(new MemorySource(Uint8Array.of(1, 2, 3)));
+ * const two = await reader.readExact(2, "example");
+ * if (two?.length !== 2 || reader.position !== 2) throw new Error("wrong");
+ * ```
+ */
+export class BufferedReader {
+  #source: ByteSource;
+  #buffer: Uint8Array;
+  #start = 0;
+  #end = 0;
+  #eof = false;
+  /** Bytes consumed so far by readExact/skip. */
+  position = 0;
+
+  constructor(source: ByteSource, bufferSize = 1 << 20) {
+    this.#source = source;
+    this.#buffer = new Uint8Array(bufferSize);
+  }
+
+  /** Fills the buffer until `n` bytes are available or EOF; returns the available count. */
+  async #fill(n: number): Promise<number> {
+    if (this.#end - this.#start >= n || this.#eof) return this.#end - this.#start;
+    if (n > this.#buffer.length) {
+      const bigger = new Uint8Array(Math.max(n, this.#buffer.length * 2));
+      bigger.set(this.#buffer.subarray(this.#start, this.#end));
+      this.#end -= this.#start;
+      this.#start = 0;
+      this.#buffer = bigger;
+    } else if (this.#start + n > this.#buffer.length) {
+      this.#buffer.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    while (this.#end - this.#start < n) {
+      const count = await this.#source.read(this.#buffer.subarray(this.#end));
+      if (count === null || count === 0) {
+        this.#eof = true;
+        break;
+      }
+      this.#end += count;
+    }
+    return this.#end - this.#start;
+  }
+
+  /**
+   * Reads exactly `n` bytes. Returns null at a clean EOF (no byte left).
+   * The returned view is valid until the next call; copy it to keep it.
+   *
+   * @throws {CorruptDataError} when the stream ends inside the `n` bytes
+   */
+  async readExact(n: number, what: string): Promise<Uint8Array | null> {
+    const available = await this.#fill(n);
+    if (available === 0 && n > 0) return null;
+    if (available < n) {
+      throw new CorruptDataError(
+        what,
+        this.position,
+        `stream ends after ${available} of ${n} bytes`,
+      );
+    }
+    const view = this.#buffer.subarray(this.#start, this.#start + n);
+    this.#start += n;
+    this.position += n;
+    return view;
+  }
+
+  /** Like {@link readExact}, but EOF before any byte is also an error. */
+  async readRequired(n: number, what: string): Promise<Uint8Array> {
+    const bytes = await this.readExact(n, what);
+    if (bytes === null) {
+      throw new CorruptDataError(what, this.position, `stream ends, ${n} bytes expected`);
+    }
+    return bytes;
+  }
+
+  /** True when no byte is left. */
+  async atEof(): Promise<boolean> {
+    return (await this.#fill(1)) === 0;
+  }
+}
+
+/** Buffered writer that counts bytes written. Call {@link flush} at the end. */
+export class BufferedWriter {
+  #sink: ByteSink;
+  #buffer: Uint8Array;
+  #length = 0;
+  /** Bytes accepted so far. */
+  position = 0;
+
+  constructor(sink: ByteSink, bufferSize = 1 << 20) {
+    this.#sink = sink;
+    this.#buffer = new Uint8Array(bufferSize);
+  }
+
+  /** Queues `bytes` (copied) for writing. */
+  async write(bytes: Uint8Array): Promise<void> {
+    this.position += bytes.length;
+    if (bytes.length >= this.#buffer.length) {
+      await this.flush();
+      await writeAll(this.#sink, bytes);
+      return;
+    }
+    if (this.#length + bytes.length > this.#buffer.length) await this.flush();
+    this.#buffer.set(bytes, this.#length);
+    this.#length += bytes.length;
+  }
+
+  /** Writes out everything queued. */
+  async flush(): Promise<void> {
+    if (this.#length === 0) return;
+    await writeAll(this.#sink, this.#buffer.subarray(0, this.#length));
+    this.#length = 0;
+  }
+}
+
+/** In-memory source over one byte array (tests, small inputs). */
+export class MemorySource implements ByteSource {
+  #bytes: Uint8Array;
+  #offset = 0;
+  constructor(bytes: Uint8Array) {
+    this.#bytes = bytes;
+  }
+  read(p: Uint8Array): Promise<number | null> {
+    if (this.#offset >= this.#bytes.length) return Promise.resolve(null);
+    const n = Math.min(p.length, this.#bytes.length - this.#offset);
+    p.set(this.#bytes.subarray(this.#offset, this.#offset + n));
+    this.#offset += n;
+    return Promise.resolve(n);
+  }
+}
+
+/** In-memory sink collecting everything written (tests). */
+export class MemorySink implements ByteSink {
+  #chunks: Uint8Array[] = [];
+  #length = 0;
+  write(p: Uint8Array): Promise<number> {
+    this.#chunks.push(p.slice());
+    this.#length += p.length;
+    return Promise.resolve(p.length);
+  }
+  /** Everything written, concatenated. */
+  bytes(): Uint8Array {
+    const out = new Uint8Array(this.#length);
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return out;
+  }
+  /** Everything written, as UTF-8 text. */
+  text(): string {
+    return new TextDecoder().decode(this.bytes());
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Named maxima for every buffer, queue, pack and frame, with why each holds.
+ * Relations between limits are asserted when the module loads.
+ *
+ * @module
+ */
+import { assert } from "./errors.ts";
+
+export const LIMITS = {
+  /** Logical block size in bytes (fixed by WalB). */
+  lbSize: 512,
+  /** Largest physical block size WalB supports; pbs must divide the 4096-byte page. */
+  pbSizeMax: 4096,
+  /** Largest io_size [lb] of a normal (non-discard) log record (u16 on the wire of the driver). */
+  normalIoLbMax: 65535,
+  /** Largest total_io_size [pb] of one logpack (u16 field). */
+  logpackTotalIoPbMax: 65535,
+  /** Records in one sorted wdiff pack: (4096 - 16) / 32 rounded down. */
+  wdiffPackRecordsMax: 127,
+  /** Payload bytes in one sorted wdiff pack (32 MiB, the original's limit). */
+  wdiffPackDataSizeMax: 32 * 1024 * 1024,
+  /** Default chunk of the in-memory diff and indexed writer [lb] (1 MiB). */
+  diffIoLbDefault: 2048,
+  /**
+   * Largest decompressed image we accept from a wdiff record [lb]. A record's io_blocks is
+   * a u32, but normal data comes from log IOs (< 65536 lb) or merges capped by -x; 64 MiB
+   * keeps a hostile length field from driving allocation while allowing every writer's output.
+   */
+  wdiffNormalIoLbMax: 131072,
+  /** Largest stored (compressed) record size we read [bytes]: a pack's payload limit. */
+  wdiffStoredSizeMax: 32 * 1024 * 1024 + 4096,
+} as const;
+
+assert(LIMITS.pbSizeMax % LIMITS.lbSize === 0, "pbs must be a multiple of lb");
+assert(
+  LIMITS.wdiffNormalIoLbMax * LIMITS.lbSize <= 2 * LIMITS.wdiffPackDataSizeMax,
+  "a normal wdiff record must be readable within twice the pack payload",
+);
+assert(LIMITS.diffIoLbDefault <= LIMITS.wdiffNormalIoLbMax, "default diff IO fits the reader");

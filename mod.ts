@@ -1,0 +1,7 @@
+/**
+ * walb-ts: the public library API (formats, codecs, and later the controller).
+ *
+ * @module
+ */
+export * from "./lib/errors.ts";
+export { checksum, checksumFinish, checksumPartial } from "./lib/format/checksum/checksum.ts";
