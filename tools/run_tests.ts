@@ -35,9 +35,27 @@ async function ensurePackages(): Promise<void> {
   await run(["apt-get", "install", "-y", "-qq", ...missing], { DEBIAN_FRONTEND: "noninteractive" });
 }
 
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function main(): Promise<number> {
   await ensurePackages();
-  const paths = Deno.args.length > 0 ? Deno.args : ["lib/", "cmd/", "tests/", "mod.ts"];
+  const defaults = [
+    "lib/",
+    "cmd/",
+    "tests/vectors/",
+    "tests/cli/",
+    "tests/fuzz/",
+    "tests/integration/",
+    "mod.ts",
+  ];
+  const paths = Deno.args.length > 0 ? Deno.args : defaults.filter(exists);
   const child = new Deno.Command(Deno.execPath(), {
     args: ["test", "--allow-all", "--doc", "--parallel", ...paths],
     env: { NO_COLOR: "1" },
