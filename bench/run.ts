@@ -1,0 +1,211 @@
+/**
+ * `deno task bench`: whole-process benchmarks of the offline tools on a generated workload,
+ * optionally side by side with the original walb-tools binaries (WALB_TOOLS_BIN=dir).
+ *
+ * Workload (issue #3): 2 GiB device, 4 wlogs of 256 MiB (two with random data, two with
+ * almost-zero data), max IO 64 KiB, max discard 1 MiB. Rows: wlog-to-wdiff (sorted, indexed),
+ * wdiff-merge of the four to each codec, wdiff-redo, virt-full-cat. Each row: median MB/s
+ * over N runs (input bytes / wall seconds) and peak RSS (GNU time's maximum resident set).
+ *
+ * Usage: deno run --allow-all bench/run.ts [--runs N] [--scale F] [--dir DIR] [--only REGEX]
+ *   --scale 0.125 makes every size 8x smaller (a quick look); the default is 1.
+ * Afterwards `deno bench` runs the in-process micro benchmarks (codecs, checksums).
+ */
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    runs: { type: "string", default: "5" },
+    scale: { type: "string", default: "1" },
+    dir: { type: "string", default: "/var/tmp/walb-bench" },
+    only: { type: "string", default: "" },
+    "no-micro": { type: "boolean", default: false },
+  },
+});
+const runs = Number(values.runs);
+const scale = Number(values.scale);
+const dir = values.dir!;
+const only = values.only ? new RegExp(values.only) : undefined;
+const originalBin = Deno.env.get("WALB_TOOLS_BIN");
+const root = new URL("..", import.meta.url).pathname;
+const walb = `${root}walb`;
+const MiB = 1 << 20;
+
+interface Measure {
+  wallSeconds: number;
+  maxRssKiB: number;
+}
+
+async function timed(argv: string[]): Promise<Measure> {
+  const output = await new Deno.Command("/usr/bin/time", {
+    args: ["-f", "%e %M", ...argv],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const lines = new TextDecoder().decode(output.stderr).trim().split("\n");
+  const last = lines[lines.length - 1] ?? "";
+  const [wall, rss] = last.split(" ").map(Number);
+  if (!output.success || wall === undefined || rss === undefined || Number.isNaN(wall)) {
+    throw new Error(`failed: ${argv.join(" ")}\n${lines.join("\n")}`);
+  }
+  return { wallSeconds: wall, maxRssKiB: rss };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function sizeOf(paths: string[]): Promise<number> {
+  let total = 0;
+  for (const path of paths) total += (await Deno.stat(path)).size;
+  return total;
+}
+
+interface Row {
+  name: string;
+  /** argv after the tool name; `{bin}` is replaced per implementation. */
+  tool: string;
+  args: string[];
+  inputs: string[];
+  before?: () => Promise<void>;
+  runs?: number;
+}
+
+function toolArgv(implementation: "ours" | "original", tool: string, args: string[]): string[] {
+  return implementation === "ours" ? [walb, tool, ...args] : [`${originalBin}/${tool}`, ...args];
+}
+
+async function measure(row: Row, implementation: "ours" | "original") {
+  const n = row.runs ?? runs;
+  const walls: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (row.before) await row.before();
+    const m = await timed(toolArgv(implementation, row.tool, row.args));
+    walls.push(m.wallSeconds);
+    rss.push(m.maxRssKiB);
+  }
+  const bytes = await sizeOf(row.inputs);
+  return { mbps: bytes / 1e6 / median(walls), rssMiB: Math.max(...rss) / 1024 };
+}
+
+async function generate(): Promise<string[]> {
+  await Deno.mkdir(dir, { recursive: true });
+  const deviceBytes = Math.round(2048 * MiB * scale);
+  const wlogBytes = Math.round(256 * MiB * scale);
+  const wlogs: string[] = [];
+  for (let k = 1; k <= 4; k++) {
+    const path = `${dir}/w${k}.wlog`;
+    wlogs.push(path);
+    try {
+      await Deno.stat(path);
+      continue;
+    } catch { /* generate it */ }
+    const random = k <= 2 ? ["--rand"] : [];
+    const argv = [walb, "wlog-gen", "-s", String(deviceBytes), "-z", String(wlogBytes)];
+    argv.push("--maxIoSize", "64K", "--maxDiscardSize", "1M", ...random, "--seed", String(k));
+    argv.push("-o", path);
+    console.error(`generating ${path}`);
+    const status = await new Deno.Command(argv[0]!, { args: argv.slice(1) }).spawn().status;
+    if (!status.success) throw new Error(`wlog-gen failed for ${path}`);
+  }
+  return wlogs;
+}
+
+async function main(): Promise<void> {
+  const wlogs = await generate();
+  const deviceBytes = Math.round(2048 * MiB * scale);
+  const sorted = wlogs.map((w) => w.replace(/\.wlog$/, ".sorted.wdiff"));
+  const indexed = wlogs.map((w) => w.replace(/\.wlog$/, ".indexed.wdiff"));
+  // Inputs of the later rows are made once, by our tools.
+  for (let k = 0; k < 4; k++) {
+    for (const [out, extra] of [[sorted[k]!, []], [indexed[k]!, ["-indexed"]]] as const) {
+      try {
+        await Deno.stat(out);
+      } catch {
+        await timed([walb, "wlog-to-wdiff", ...extra, "-i", wlogs[k]!, "-o", out]);
+      }
+    }
+  }
+  const mergedSnappy = `${dir}/merged-snappy.wdiff`;
+  try {
+    await Deno.stat(mergedSnappy);
+  } catch {
+    await timed([walb, "wdiff-merge", "-i", ...sorted, "-o", mergedSnappy]);
+  }
+  const base = `${dir}/base.img`;
+  const target = `${dir}/target.img`;
+  const resetTarget = async () => {
+    await Deno.writeFile(target, new Uint8Array());
+    await Deno.truncate(target, deviceBytes);
+  };
+  await Deno.writeFile(base, new Uint8Array());
+  await Deno.truncate(base, deviceBytes);
+  const rows: Row[] = [];
+  for (const [k, wlog] of wlogs.entries()) {
+    const kind = k < 2 ? "random" : "almost-zero";
+    rows.push({
+      name: `wlog-to-wdiff sorted w${k + 1} (${kind})`,
+      tool: "wlog-to-wdiff",
+      args: ["-i", wlog, "-o", `${dir}/out.wdiff`],
+      inputs: [wlog],
+    });
+    rows.push({
+      name: `wlog-to-wdiff indexed w${k + 1} (${kind})`,
+      tool: "wlog-to-wdiff",
+      args: ["-indexed", "-i", wlog, "-o", `${dir}/out.wdiff`],
+      inputs: [wlog],
+    });
+  }
+  for (const codec of ["none", "snappy", "gzip", "lzma", "lz4", "zstd"]) {
+    const numCpu = ["zstd", "gzip", "lzma"].includes(codec) ? 2 : 1;
+    rows.push({
+      name: `wdiff-merge 4 sorted -> ${codec}:0:${numCpu}`,
+      tool: "wdiff-merge",
+      args: ["-cmpr", `${codec}:0:${numCpu}`, "-i", ...sorted, "-o", `${dir}/merged.wdiff`],
+      inputs: sorted,
+      ...(codec === "lzma" ? { runs: Math.min(runs, 1) } : {}),
+    });
+  }
+  rows.push({
+    name: "wdiff-redo -z of the merged (snappy) wdiff",
+    tool: "wdiff-redo",
+    args: ["-z", "-i", mergedSnappy, target],
+    inputs: [mergedSnappy],
+    before: resetTarget,
+  });
+  rows.push({
+    name: "virt-full-cat base + 4 sorted",
+    tool: "virt-full-cat",
+    args: ["-i", base, "-d", ...sorted, "-o", `${dir}/virt.img`],
+    inputs: [base],
+  });
+
+  const header = originalBin
+    ? "| row | ours MB/s | ours peak RSS MiB | original MB/s | original peak RSS MiB | ours/original |"
+    : "| row | MB/s | peak RSS MiB |";
+  console.log(header);
+  console.log(header.replace(/[^|]+/g, "---"));
+  for (const row of rows) {
+    if (only && !only.test(row.name)) continue;
+    const ours = await measure(row, "ours");
+    if (originalBin) {
+      const original = await measure(row, "original");
+      console.log(
+        `| ${row.name} | ${ours.mbps.toFixed(0)} | ${ours.rssMiB.toFixed(0)} | ${
+          original.mbps.toFixed(0)
+        } | ${original.rssMiB.toFixed(0)} | ${(ours.mbps / original.mbps).toFixed(2)} |`,
+      );
+    } else {
+      console.log(`| ${row.name} | ${ours.mbps.toFixed(0)} | ${ours.rssMiB.toFixed(0)} |`);
+    }
+  }
+  if (!values["no-micro"]) {
+    await new Deno.Command(Deno.execPath(), { args: ["bench", "--allow-all", root] }).spawn()
+      .status;
+  }
+}
+
+await main();
