@@ -347,7 +347,7 @@ export class OptionParser {
       const name = arg.slice(1);
       const spec = this.#options.find((o) => o.name === name);
       if (spec === undefined) {
-        if (name === "h") throw new HelpRequested(this.usage());
+        if (name === "h" || name === "-help") throw new HelpRequested(this.usage());
         this.#fail("bad opt");
       }
       given.add(name);

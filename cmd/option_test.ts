@@ -79,6 +79,7 @@ Deno.test("OptionParser.parse() reports errors with the original texts", () => {
     assertEquals(error.message, message);
   }
   assertThrows(() => wlogShowLike().parse(["-h", "-x"]), HelpRequested);
+  assertThrows(() => wlogShowLike().parse(["--help"]), HelpRequested);
   assertThrows(() => wlogShowLike().parse(["-x", "-h"]), OptionError);
 });
 
