@@ -1,0 +1,466 @@
+/**
+ * libc bindings (x86-64 Linux, glibc) for positional, page-cache-bypassing block I/O: `open`
+ * with `O_DIRECT`, `pread`/`pwrite`, `fdatasync`, `fallocate`, `ioctl`, `fstatfs` and
+ * 4096-aligned native buffers. Deno has no `O_DIRECT` flag and no positional file I/O, hence FFI.
+ *
+ * Loading is lazy: importing this module never calls `Deno.dlopen`, so it works on a host or in
+ * a process without FFI permission; the first function that needs libc loads it (and throws
+ * Deno's permission error if FFI is not allowed). {@link isFfiAllowed} asks without throwing.
+ *
+ * errno: a synchronous call reads `errno` through `__errno_location()` right after the call,
+ * on the same thread. A `nonblocking` call runs on one of Deno's blocking-pool threads, whose
+ * errno this thread cannot see; when such a call fails, the wrapper replays it synchronously
+ * (pread, pwrite, fallocate and discard ioctls are idempotent) to learn errno. If the replay
+ * succeeds, the error still stands and reports errno 0 with the text "errno lost".
+ *
+ * @module
+ */
+import { BLOCK_IOCTL } from "./ioctl.ts";
+
+/** `open(2)` flags for x86-64 Linux (octal, as in `<asm-generic/fcntl.h>`). */
+export const O = {
+  RDONLY: 0o0,
+  WRONLY: 0o1,
+  RDWR: 0o2,
+  CREAT: 0o100,
+  EXCL: 0o200,
+  TRUNC: 0o1000,
+  DSYNC: 0o10000,
+  DIRECT: 0o40000,
+  CLOEXEC: 0o2000000,
+} as const;
+
+/** `fallocate(2)` modes. */
+export const FALLOC_FL = {
+  KEEP_SIZE: 0x01,
+  PUNCH_HOLE: 0x02,
+  ZERO_RANGE: 0x10,
+} as const;
+
+/** `lseek(2)` whence values. */
+export const SEEK = { SET: 0, CUR: 1, END: 2 } as const;
+
+/** `statfs.f_type` of tmpfs/shmem (`TMPFS_MAGIC`). */
+export const TMPFS_MAGIC = 0x01021994;
+
+/** Names of the errno values block I/O meets, for `LibcError.code`. */
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM",
+  2: "ENOENT",
+  4: "EINTR",
+  5: "EIO",
+  6: "ENXIO",
+  9: "EBADF",
+  11: "EAGAIN",
+  12: "ENOMEM",
+  13: "EACCES",
+  14: "EFAULT",
+  16: "EBUSY",
+  17: "EEXIST",
+  19: "ENODEV",
+  20: "ENOTDIR",
+  21: "EISDIR",
+  22: "EINVAL",
+  25: "ENOTTY",
+  27: "EFBIG",
+  28: "ENOSPC",
+  29: "ESPIPE",
+  30: "EROFS",
+  38: "ENOSYS",
+  95: "EOPNOTSUPP",
+  122: "EDQUOT",
+};
+
+/** The errno name of `errno` (`"EIO"`), or `"E<number>"` when not in the table. */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES[errno] ?? `E${errno}`;
+}
+
+/** A libc call failed; carries the call, the path it acted on and errno. */
+export class LibcError extends Error {
+  /** The errno name, e.g. `"ENOSPC"` (`"EUNKNOWN"` when errno was lost). */
+  readonly code: string;
+  constructor(
+    readonly call: string,
+    readonly path: string,
+    readonly errno: number,
+    detail: string,
+  ) {
+    const code = errno === 0 ? "EUNKNOWN" : errnoName(errno);
+    super(`Cannot ${call} ${path}: ${detail} (${code})`);
+    this.name = "LibcError";
+    this.code = code;
+  }
+}
+
+const SYMBOLS = {
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  pread: { parameters: ["i32", "pointer", "usize", "i64"], result: "isize" },
+  pread_async: {
+    name: "pread",
+    parameters: ["i32", "pointer", "usize", "i64"],
+    result: "isize",
+    nonblocking: true,
+  },
+  pwrite: { parameters: ["i32", "pointer", "usize", "i64"], result: "isize" },
+  pwrite_async: {
+    name: "pwrite",
+    parameters: ["i32", "pointer", "usize", "i64"],
+    result: "isize",
+    nonblocking: true,
+  },
+  fdatasync: { parameters: ["i32"], result: "i32" },
+  fdatasync_async: { name: "fdatasync", parameters: ["i32"], result: "i32", nonblocking: true },
+  fsync: { parameters: ["i32"], result: "i32" },
+  fsync_async: { name: "fsync", parameters: ["i32"], result: "i32", nonblocking: true },
+  fallocate: { parameters: ["i32", "i32", "i64", "i64"], result: "i32" },
+  fallocate_async: {
+    name: "fallocate",
+    parameters: ["i32", "i32", "i64", "i64"],
+    result: "i32",
+    nonblocking: true,
+  },
+  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
+  fstatfs: { parameters: ["i32", "buffer"], result: "i32" },
+  ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
+  ioctl_value: { name: "ioctl", parameters: ["i32", "u64", "u64"], result: "i32" },
+  ioctl_async: {
+    name: "ioctl",
+    parameters: ["i32", "u64", "buffer"],
+    result: "i32",
+    nonblocking: true,
+  },
+  posix_memalign: { parameters: ["buffer", "usize", "usize"], result: "i32" },
+  free: { parameters: ["pointer"], result: "void" },
+  strerror: { parameters: ["i32"], result: "pointer" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+let libc: Libc | undefined;
+
+/** Loads libc on first use (never at import time). */
+function lib(): Libc {
+  if (libc === undefined) libc = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+  return libc;
+}
+
+/**
+ * Whether this process may use FFI, asked without prompting or throwing.
+ *
+ * @returns true when `--allow-ffi` (or `--allow-all`) was granted
+ */
+export function isFfiAllowed(): boolean {
+  return Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+}
+
+function readErrno(): number {
+  const location = lib().__errno_location();
+  if (location === null) return 0;
+  return new Deno.UnsafePointerView(location).getInt32();
+}
+
+function errnoText(errno: number): string {
+  if (errno === 0) return "errno lost";
+  const text = lib().strerror(errno);
+  return text === null ? `errno ${errno}` : Deno.UnsafePointerView.getCString(text);
+}
+
+/** Throws {@link LibcError} for `call` on `path` from the current thread's errno. */
+function fail(call: string, path: string, errno = readErrno()): never {
+  throw new LibcError(call, path, errno, errnoText(errno));
+}
+
+/**
+ * Finishes a nonblocking call: on -1, replays it synchronously to learn errno (module doc).
+ */
+function failAfterAsync(call: string, path: string, replay: () => number | bigint): never {
+  const result = Number(replay());
+  fail(call, path, result < 0 ? readErrno() : 0);
+}
+
+/**
+ * Native memory from `posix_memalign`, seen as a Uint8Array. O_DIRECT needs buffers whose
+ * address and length are multiples of the logical block size; JavaScript ArrayBuffers give
+ * no such guarantee (and small ones may move), so direct I/O goes through these.
+ * Call {@link NativeBuffer.free} exactly once; the views are invalid afterwards.
+ */
+export class NativeBuffer {
+  #freed = false;
+  readonly #owner: boolean;
+  private constructor(
+    /** Address of byte 0. */
+    readonly pointer: Deno.PointerObject,
+    /** The memory as bytes (a view over native memory, not a copy). */
+    readonly bytes: Uint8Array,
+    owner: boolean,
+  ) {
+    this.#owner = owner;
+  }
+
+  /**
+   * Allocates `sizeBytes` of zeroed memory aligned to `alignmentBytes`.
+   *
+   * @param sizeBytes the length, > 0
+   * @param alignmentBytes a power of two, default 4096
+   * @throws {LibcError} when posix_memalign fails
+   */
+  static allocate(sizeBytes: number, alignmentBytes = 4096): NativeBuffer {
+    if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) {
+      throw new RangeError(`Cannot allocate native buffer: size ${sizeBytes} is not positive`);
+    }
+    const out = new BigUint64Array(1);
+    const errno = lib().posix_memalign(
+      new Uint8Array(out.buffer),
+      BigInt(alignmentBytes),
+      BigInt(sizeBytes),
+    );
+    if (errno !== 0) fail("posix_memalign", `(${sizeBytes} bytes)`, errno);
+    const pointer = Deno.UnsafePointer.create(out[0]!);
+    if (pointer === null) fail("posix_memalign", `(${sizeBytes} bytes)`, 12);
+    const bytes = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(pointer, sizeBytes));
+    bytes.fill(0);
+    return new NativeBuffer(pointer, bytes, true);
+  }
+
+  /** Length in bytes. */
+  get byteLength(): number {
+    return this.bytes.byteLength;
+  }
+
+  /**
+   * A view of `[begin, end)` of this buffer sharing its memory (not owning it: free the parent).
+   */
+  subarray(begin: number, end = this.byteLength): NativeBuffer {
+    if (begin < 0 || end > this.byteLength || begin > end) {
+      throw new RangeError(`Cannot view native buffer [${begin}, ${end}) of ${this.byteLength}`);
+    }
+    const pointer = Deno.UnsafePointer.offset(this.pointer, begin);
+    if (pointer === null) throw new RangeError("Cannot view native buffer: null pointer");
+    return new NativeBuffer(pointer, this.bytes.subarray(begin, end), false);
+  }
+
+  /** Returns the memory to libc. Idempotent; a no-op on a {@link subarray} view. */
+  free(): void {
+    if (this.#freed || !this.#owner) return;
+    this.#freed = true;
+    lib().free(this.pointer);
+  }
+}
+
+/**
+ * An open file descriptor with positional I/O. I/O that may block (pread, pwrite, sync,
+ * fallocate, discard) is async and runs off the main thread; metadata calls are synchronous.
+ */
+export class LibcFile {
+  #fd: number;
+  private constructor(fd: number, readonly path: string) {
+    this.#fd = fd;
+  }
+
+  /**
+   * `open(path, flags | O_CLOEXEC, mode)`.
+   *
+   * @param path file or device path
+   * @param options `flags` from {@link O}; `mode` (default 0o644) applies with `O.CREAT`
+   * @throws {LibcError} naming `open`, the path and errno (e.g. EINVAL for O_DIRECT on a
+   *   filesystem that refuses it)
+   */
+  static open(path: string, options: { flags: number; mode?: number }): LibcFile {
+    const cPath = new TextEncoder().encode(path + "\0");
+    const fd = lib().open(cPath, options.flags | O.CLOEXEC, options.mode ?? 0o644);
+    if (fd < 0) fail("open", path);
+    return new LibcFile(fd, path);
+  }
+
+  /** The descriptor number (-1 once closed). */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  #checkOpen(call: string): number {
+    if (this.#fd < 0) throw new LibcError(call, this.path, 9, "file is closed");
+    return this.#fd;
+  }
+
+  /**
+   * Reads up to `target.byteLength` bytes at `offsetBytes` (one `pread`).
+   *
+   * @returns the byte count read (0 at end of file)
+   * @throws {LibcError} on failure
+   */
+  async pread(target: NativeBuffer, offsetBytes: number): Promise<number> {
+    const fd = this.#checkOpen("pread");
+    const args = [fd, target.pointer, BigInt(target.byteLength), BigInt(offsetBytes)] as const;
+    const result = Number(await lib().pread_async(...args));
+    if (result < 0) failAfterAsync("pread", this.path, () => lib().pread(...args));
+    return result;
+  }
+
+  /**
+   * Writes up to `source.byteLength` bytes at `offsetBytes` (one `pwrite`).
+   *
+   * @returns the byte count written
+   * @throws {LibcError} on failure (ENOSPC, EIO, EINVAL for misaligned O_DIRECT I/O)
+   */
+  async pwrite(source: NativeBuffer, offsetBytes: number): Promise<number> {
+    const fd = this.#checkOpen("pwrite");
+    const args = [fd, source.pointer, BigInt(source.byteLength), BigInt(offsetBytes)] as const;
+    const result = Number(await lib().pwrite_async(...args));
+    if (result < 0) failAfterAsync("pwrite", this.path, () => lib().pwrite(...args));
+    return result;
+  }
+
+  /** `fdatasync(2)`: makes written data (and the size) durable. */
+  async fdatasync(): Promise<void> {
+    const fd = this.#checkOpen("fdatasync");
+    if ((await lib().fdatasync_async(fd)) < 0) {
+      failAfterAsync("fdatasync", this.path, () => lib().fdatasync(fd));
+    }
+  }
+
+  /** `fsync(2)`: makes data and all metadata durable. */
+  async fsync(): Promise<void> {
+    const fd = this.#checkOpen("fsync");
+    if ((await lib().fsync_async(fd)) < 0) {
+      failAfterAsync("fsync", this.path, () => lib().fsync(fd));
+    }
+  }
+
+  /**
+   * `fallocate(fd, PUNCH_HOLE | KEEP_SIZE, offset, length)`: frees the range; it reads as zeroes.
+   *
+   * @throws {LibcError} with code EOPNOTSUPP when the filesystem cannot punch holes
+   */
+  async punchHole(offsetBytes: number, lengthBytes: number): Promise<void> {
+    const fd = this.#checkOpen("fallocate");
+    const args = [
+      fd,
+      FALLOC_FL.PUNCH_HOLE | FALLOC_FL.KEEP_SIZE,
+      BigInt(offsetBytes),
+      BigInt(lengthBytes),
+    ] as const;
+    if ((await lib().fallocate_async(...args)) < 0) {
+      failAfterAsync("fallocate", this.path, () => lib().fallocate(...args));
+    }
+  }
+
+  /** `lseek(fd, 0, SEEK_END)`: the size of a file or block device in bytes. */
+  sizeBytes(): number {
+    const fd = this.#checkOpen("lseek");
+    const end = Number(lib().lseek(fd, 0n, SEEK.END));
+    if (end < 0) fail("lseek", this.path);
+    return end;
+  }
+
+  /** `fstatfs(2)` `f_type`: the filesystem magic (compare with {@link TMPFS_MAGIC}). */
+  fileSystemType(): number {
+    const fd = this.#checkOpen("fstatfs");
+    const statfs = new Uint8Array(120); // sizeof(struct statfs) on x86-64
+    if (lib().fstatfs(fd, statfs) < 0) fail("fstatfs", this.path);
+    // f_type is a `long` at offset 0; magic numbers fit in 32 bits.
+    return new DataView(statfs.buffer).getUint32(0, true);
+  }
+
+  /**
+   * `ioctl(fd, request, buffer)` with a buffer the kernel reads and/or writes.
+   *
+   * @throws {LibcError} naming the request number in hex
+   */
+  ioctl(request: number, buffer: Uint8Array): void {
+    const fd = this.#checkOpen("ioctl");
+    if (lib().ioctl(fd, BigInt(request), buffer) < 0) {
+      fail(`ioctl 0x${request.toString(16)}`, this.path);
+    }
+  }
+
+  /** `ioctl(fd, request, value)` passing an integer argument (no buffer). */
+  ioctlValue(request: number, value: bigint): void {
+    const fd = this.#checkOpen("ioctl");
+    if (lib().ioctl_value(fd, BigInt(request), value) < 0) {
+      fail(`ioctl 0x${request.toString(16)}`, this.path);
+    }
+  }
+
+  /** Like {@link ioctl} but off the main thread, for slow requests (discard, zero-out). */
+  async ioctlAsync(request: number, buffer: Uint8Array): Promise<void> {
+    const fd = this.#checkOpen("ioctl");
+    if ((await lib().ioctl_async(fd, BigInt(request), buffer)) < 0) {
+      failAfterAsync(
+        `ioctl 0x${request.toString(16)}`,
+        this.path,
+        () => lib().ioctl(fd, BigInt(request), buffer),
+      );
+    }
+  }
+
+  /** `ioctl` returning a u64 the kernel writes (e.g. BLKGETSIZE64). */
+  ioctlGetU64(request: number): bigint {
+    const out = new BigUint64Array(1);
+    this.ioctl(request, new Uint8Array(out.buffer));
+    return out[0]!;
+  }
+
+  /** `ioctl` returning a 32-bit int the kernel writes (e.g. BLKPBSZGET, BLKSSZGET). */
+  ioctlGetU32(request: number): number {
+    const out = new Uint32Array(2); // 8 bytes: room to spare if the kernel writes a long
+    this.ioctl(request, new Uint8Array(out.buffer));
+    return out[0]!;
+  }
+
+  /** `close(2)`. Idempotent. */
+  close(): void {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    if (lib().close(fd) < 0) fail("close", this.path);
+  }
+}
+
+/** Size of a block device in bytes (`BLKGETSIZE64`). */
+export function blockDeviceSizeBytes(file: LibcFile): bigint {
+  return file.ioctlGetU64(BLOCK_IOCTL.BLKGETSIZE64);
+}
+
+/** Physical block size of a block device (`BLKPBSZGET`). */
+export function blockDevicePhysicalBlockSize(file: LibcFile): number {
+  return file.ioctlGetU32(BLOCK_IOCTL.BLKPBSZGET);
+}
+
+/** Logical sector size of a block device (`BLKSSZGET`), the O_DIRECT alignment unit. */
+export function blockDeviceLogicalBlockSize(file: LibcFile): number {
+  return file.ioctlGetU32(BLOCK_IOCTL.BLKSSZGET);
+}
+
+function rangeArgument(offsetBytes: number, lengthBytes: number): Uint8Array {
+  return new Uint8Array(BigUint64Array.of(BigInt(offsetBytes), BigInt(lengthBytes)).buffer);
+}
+
+/** `BLKDISCARD` over `[offsetBytes, offsetBytes + lengthBytes)` (both sector aligned). */
+export function blockDeviceDiscard(
+  file: LibcFile,
+  range: { offsetBytes: number; lengthBytes: number },
+): Promise<void> {
+  return file.ioctlAsync(
+    BLOCK_IOCTL.BLKDISCARD,
+    rangeArgument(range.offsetBytes, range.lengthBytes),
+  );
+}
+
+/** `BLKZEROOUT` over `[offsetBytes, offsetBytes + lengthBytes)` (both sector aligned). */
+export function blockDeviceZeroOut(
+  file: LibcFile,
+  range: { offsetBytes: number; lengthBytes: number },
+): Promise<void> {
+  return file.ioctlAsync(
+    BLOCK_IOCTL.BLKZEROOUT,
+    rangeArgument(range.offsetBytes, range.lengthBytes),
+  );
+}
+
+/** `BLKFLSBUF`: drops the device's buffer cache (needs CAP_SYS_ADMIN). */
+export function blockDeviceFlushBuffers(file: LibcFile): void {
+  file.ioctlValue(BLOCK_IOCTL.BLKFLSBUF, 0n);
+}

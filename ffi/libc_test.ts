@@ -1,0 +1,147 @@
+import { assert, assertEquals, assertRejects, assertThrows } from "../lib/testing/assert.ts";
+import {
+  errnoName,
+  isFfiAllowed,
+  LibcError,
+  LibcFile,
+  NativeBuffer,
+  O,
+  TMPFS_MAGIC,
+} from "./libc.ts";
+
+const TEMP_DIR = "/var/tmp";
+
+async function withTempFile(fn: (path: string) => Promise<void> | void): Promise<void> {
+  const path = await Deno.makeTempFile({ dir: TEMP_DIR, prefix: "walb-libc-test-" });
+  try {
+    await fn(path);
+  } finally {
+    await Deno.remove(path);
+  }
+}
+
+Deno.test("NativeBuffer.allocate() returns zeroed, 4096-aligned memory", () => {
+  const buffer = NativeBuffer.allocate(8192);
+  try {
+    assertEquals(buffer.byteLength, 8192);
+    assertEquals(Deno.UnsafePointer.value(buffer.pointer) % 4096n, 0n);
+    assert(buffer.bytes.every((b) => b === 0));
+    buffer.bytes[5] = 7;
+    const view = buffer.subarray(4, 8);
+    assertEquals(view.bytes[1], 7);
+    assertEquals(
+      Deno.UnsafePointer.value(view.pointer) - Deno.UnsafePointer.value(buffer.pointer),
+      4n,
+    );
+    assertThrows(() => buffer.subarray(0, 8193), RangeError);
+  } finally {
+    buffer.free();
+    buffer.free(); // idempotent
+  }
+});
+
+Deno.test("LibcFile pread()/pwrite() round-trip at offsets and report the size", async () => {
+  await withTempFile(async (path) => {
+    const file = LibcFile.open(path, { flags: O.RDWR });
+    const buffer = NativeBuffer.allocate(4096);
+    try {
+      buffer.bytes.fill(0xab);
+      assertEquals(await file.pwrite(buffer, 8192), 4096);
+      await file.fdatasync();
+      await file.fsync();
+      assertEquals(file.sizeBytes(), 12288);
+      buffer.bytes.fill(0);
+      assertEquals(await file.pread(buffer.subarray(0, 100), 8192 + 4000), 96);
+      assertEquals(buffer.bytes[0], 0xab);
+      assertEquals(buffer.bytes[96], 0);
+      await file.punchHole(8192, 4096);
+      assertEquals(await file.pread(buffer, 8192), 4096);
+      assert(buffer.bytes.every((b) => b === 0));
+    } finally {
+      buffer.free();
+      file.close();
+    }
+  });
+});
+
+Deno.test("LibcFile.open() names the call, path and errno on failure", () => {
+  const error = assertThrows(
+    () => LibcFile.open("/nonexistent/walb-test", { flags: O.RDONLY }),
+    LibcError,
+    "Cannot open /nonexistent/walb-test: No such file or directory (ENOENT)",
+  );
+  assertEquals(error.errno, 2);
+  assertEquals(error.code, "ENOENT");
+  assertEquals(errnoName(28), "ENOSPC");
+  assertEquals(errnoName(4242), "E4242");
+});
+
+Deno.test("LibcFile pread() with O_DIRECT and a misaligned offset fails with EINVAL", async () => {
+  await withTempFile(async (path) => {
+    // Written data, not a hole: ext4 may serve a misaligned read of a hole without checking.
+    await Deno.writeFile(path, new Uint8Array(8192).fill(1));
+    const file = LibcFile.open(path, { flags: O.RDWR | O.DIRECT });
+    const buffer = NativeBuffer.allocate(4096);
+    try {
+      assertEquals(await file.pread(buffer, 4096), 4096);
+      const error = await assertRejects(() => file.pread(buffer, 1), LibcError, "pread");
+      assertEquals(error.code, "EINVAL");
+    } finally {
+      buffer.free();
+      file.close();
+    }
+  });
+});
+
+Deno.test("LibcFile calls after close() fail with EBADF", async () => {
+  await withTempFile(async (path) => {
+    const file = LibcFile.open(path, { flags: O.RDONLY });
+    file.close();
+    file.close();
+    assertEquals(file.fd, -1);
+    assertThrows(() => file.sizeBytes(), LibcError, "EBADF");
+    await assertRejects(() => file.fdatasync(), LibcError, "file is closed");
+  });
+});
+
+Deno.test("LibcFile fileSystemType() tells tmpfs from /var/tmp", async () => {
+  await withTempFile((path) => {
+    const file = LibcFile.open(path, { flags: O.RDONLY });
+    try {
+      assert(file.fileSystemType() !== TMPFS_MAGIC);
+    } finally {
+      file.close();
+    }
+  });
+  const shm = LibcFile.open("/dev/shm", { flags: O.RDONLY });
+  try {
+    assertEquals(shm.fileSystemType(), TMPFS_MAGIC);
+  } finally {
+    shm.close();
+  }
+});
+
+Deno.test("ffi/libc.ts imports without FFI permission and fails only on use", async () => {
+  assert(isFfiAllowed());
+  const url = new URL("./libc.ts", import.meta.url).href;
+  const script = await Deno.makeTempFile({ dir: TEMP_DIR, suffix: ".ts" });
+  let output: Deno.CommandOutput;
+  try {
+    await Deno.writeTextFile(
+      script,
+      `const m = await import(${JSON.stringify(url)});
+      console.log("imported", m.isFfiAllowed());
+      try { m.LibcFile.open("/", { flags: 0 }); } catch (e) { console.log("use:", e.name); }`,
+    );
+    output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", "--allow-read", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } finally {
+    await Deno.remove(script);
+  }
+  const stdout = new TextDecoder().decode(output.stdout);
+  assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
+  assertEquals(stdout, "imported false\nuse: NotCapable\n");
+});
