@@ -29,11 +29,20 @@ export const LIMITS = {
   wdiffNormalIoLbMax: 131072,
   /** Largest stored (compressed) record size we read [bytes]: a pack's payload limit. */
   wdiffStoredSizeMax: 32 * 1024 * 1024 + 4096,
+  /**
+   * Largest output one codec call may be asked to produce [bytes]: a wdiff record's largest
+   * image (wdiffNormalIoLbMax lb). Decoders never allocate more than the size they are given.
+   */
+  codecOutputSizeMax: 131072 * 512,
 } as const;
 
 assert(LIMITS.pbSizeMax % LIMITS.lbSize === 0, "pbs must be a multiple of lb");
 assert(
   LIMITS.wdiffNormalIoLbMax * LIMITS.lbSize <= 2 * LIMITS.wdiffPackDataSizeMax,
   "a normal wdiff record must be readable within twice the pack payload",
+);
+assert(
+  LIMITS.codecOutputSizeMax === LIMITS.wdiffNormalIoLbMax * LIMITS.lbSize,
+  "codecs can produce every readable wdiff record",
 );
 assert(LIMITS.diffIoLbDefault <= LIMITS.wdiffNormalIoLbMax, "default diff IO fits the reader");

@@ -1,0 +1,53 @@
+/**
+ * Codec 2 (`snappy`): the raw snappy block format (varint length, then literal/copy elements).
+ *
+ * Uses the `snappy-wasm` package (Rust `snap` built to WebAssembly), whose output is
+ * byte-identical to libsnappy, so wdiff files we write match the original tools' bytes.
+ * The wasm file is read from the package folder and instantiated synchronously when this module
+ * loads (no fetch, works offline and in worker threads).
+ *
+ * @module
+ */
+import { compress_raw, decompress_raw, initSync } from "snappy-wasm";
+import { type Codec, CompressionType } from "./codec.ts";
+import { codecError, describe, requireSize } from "./codec_error.ts";
+
+initSync(Deno.readFileSync(new URL("snappy_bg.wasm", import.meta.resolve("snappy-wasm"))));
+
+/**
+ * Reads the varint uncompressed length that starts a raw snappy block.
+ *
+ * @returns the length, or -1 when the varint is truncated or longer than 32 bits
+ */
+export function snappyDeclaredLength(input: Uint8Array): number {
+  let value = 0;
+  for (let index = 0; index < 5 && index < input.length; index++) {
+    const byte = input[index]!;
+    value += (byte & 0x7f) * 2 ** (7 * index);
+    if ((byte & 0x80) === 0) return value <= 0xffffffff ? value : -1;
+  }
+  return -1;
+}
+
+/** Raw snappy block codec; the level is ignored. */
+export const snappyCodec: Codec = {
+  type: CompressionType.snappy,
+  name: "snappy",
+  compress(input: Uint8Array, _level: number): Uint8Array {
+    return compress_raw(input);
+  },
+  decompress(input: Uint8Array, outputSize: number): Uint8Array {
+    // Check the declared length first so a hostile header never drives the allocation.
+    const declared = snappyDeclaredLength(input);
+    if (declared !== outputSize) {
+      throw codecError("snappy", `declared length is ${declared}, expected ${outputSize}`);
+    }
+    let output: Uint8Array;
+    try {
+      output = decompress_raw(input);
+    } catch (error) {
+      throw codecError("snappy", describe(error), error);
+    }
+    return requireSize("snappy", output, outputSize);
+  },
+};
