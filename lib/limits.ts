@@ -34,6 +34,16 @@ export const LIMITS = {
    * image (wdiffNormalIoLbMax lb). Decoders never allocate more than the size they are given.
    */
   codecOutputSizeMax: 131072 * 512,
+  /**
+   * Bytes in one serialized string (cybozu serializer): volume ids, reply texts and status
+   * lines are far shorter; 16 MiB bounds what a hostile length field can make us allocate.
+   */
+  serialStringBytesMax: 16 * 1024 * 1024,
+  /**
+   * Elements in one serialized vector or map: an archive's diff list is thousands long at most;
+   * every element takes at least one byte, so the count is also checked against the input.
+   */
+  serialVectorCountMax: 1024 * 1024,
 } as const;
 
 assert(LIMITS.pbSizeMax % LIMITS.lbSize === 0, "pbs must be a multiple of lb");
