@@ -1,0 +1,218 @@
+/**
+ * Streaming reader of wlog files and streams (device-and-wlog.md §4.2): the file header,
+ * then packs with their data at contiguous lsids, up to the end block, the first block
+ * that is not a valid header at the expected lsid, or EOF. Several wlogs may follow each
+ * other in one stream: call {@link WlogReader.readHeader} again after the packs.
+ *
+ * @module
+ */
+import { ChecksumMismatchError, CorruptDataError } from "../../errors.ts";
+import { LIMITS } from "../../limits.ts";
+import type { BufferedReader } from "../../io/stream.ts";
+import { lbToPbCount, LOGICAL_BLOCK_SIZE, WALBLOG_HEADER_SIZE } from "./constants.ts";
+import {
+  inspectLogpackHeader,
+  isDiscardRecord,
+  isNormalRecord,
+  logpackSizeProblem,
+  nextLsidOf,
+  payloadChecksum,
+} from "./logpack.ts";
+import type { Logpack, LogpackIo } from "./logpack_builder.ts";
+import { parseWlogHeader, type WlogHeader } from "./wlog_header.ts";
+
+/** A pack read from a wlog, with the byte offset of its header block in the stream. */
+export interface WlogPack extends Logpack {
+  offset: number;
+}
+
+/** Why {@link WlogReader.packs} stopped. */
+export interface WlogStop {
+  /** `end`: the end block; `eof`: end of the stream (or a partial block); `invalid`: a block
+   * that is not a valid logpack header at the expected lsid. */
+  reason: "end" | "eof" | "invalid";
+  /** Offset of the block where reading stopped. */
+  offset: number;
+  /** What was found (empty for `end`). */
+  detail: string;
+}
+
+/** Options of {@link WlogReader}. */
+export interface WlogReaderOptions {
+  /**
+   * Verify each normal record's payload checksum and throw ChecksumMismatchError on a
+   * mismatch (default true). With false, callers check `payloadChecksum` themselves.
+   */
+  verifyPayload?: boolean;
+}
+
+/**
+ * Reads one or more concatenated wlogs from a {@link BufferedReader}.
+ *
+ * @example
+ * ```ts
+ * import { BufferedReader, BufferedWriter, MemorySink, MemorySource } from "../../io/stream.ts";
+ * import { WlogReader, WlogWriter, LogpackBuilder } from "./mod.ts";
+ * const sink = new MemorySink();
+ * const writer = new WlogWriter(new BufferedWriter(sink));
+ * await writer.writeHeader({ salt: 1, pbs: 512, uuid: new Uint8Array(16), beginLsid: 0n, endLsid: 2n ** 64n - 1n });
+ * const builder = new LogpackBuilder({ pbs: 512, salt: 1, lsid: 0n });
+ * builder.addNormal(0, new Uint8Array(512).fill(7));
+ * await writer.writePack(builder.seal());
+ * await writer.close();
+ * const wlog = new WlogReader(new BufferedReader(new MemorySource(sink.bytes())));
+ * const header = await wlog.readHeader();
+ * let count = 0;
+ * for await (const pack of wlog.packs()) count += pack.ios.length;
+ * if (header === null || count !== 1 || wlog.stop?.reason !== "end" || wlog.endLsid !== 2n) {
+ *   throw new Error("wrong");
+ * }
+ * ```
+ */
+export class WlogReader {
+  readonly #reader: BufferedReader;
+  readonly #verifyPayload: boolean;
+  #header: WlogHeader | undefined;
+  #endLsid = 0n;
+  #stop: WlogStop | undefined;
+  #reading = false;
+
+  constructor(reader: BufferedReader, options: WlogReaderOptions = {}) {
+    this.#reader = reader;
+    this.#verifyPayload = options.verifyPayload ?? true;
+  }
+
+  /** Header of the current wlog (after {@link readHeader}). */
+  get header(): WlogHeader | undefined {
+    return this.#header;
+  }
+
+  /** lsid after the last pack read; the header's begin lsid before any pack. */
+  get endLsid(): bigint {
+    return this.#endLsid;
+  }
+
+  /** Why the last {@link packs} loop stopped (undefined while it runs). */
+  get stop(): WlogStop | undefined {
+    return this.#stop;
+  }
+
+  /**
+   * Reads and validates the next wlog file header.
+   *
+   * @returns the header, or null at a clean end of the stream
+   * @throws {CorruptDataError} when the stream ends inside the header or it is invalid
+   */
+  async readHeader(): Promise<WlogHeader | null> {
+    if (this.#reading) throw new Error("readHeader() while packs() is running");
+    const offset = this.#reader.position;
+    const block = await this.#reader.readExact(WALBLOG_HEADER_SIZE, "wlog header");
+    if (block === null) return null;
+    const header = parseWlogHeader(block, offset);
+    this.#header = header;
+    this.#endLsid = header.beginLsid;
+    this.#stop = undefined;
+    return header;
+  }
+
+  /**
+   * Yields the packs of the current wlog in lsid order, each with its records' data
+   * (owned copies). Stops at the end block, an invalid block or EOF; see {@link stop}.
+   *
+   * @throws {CorruptDataError} when the stream ends inside a pack's data or a valid header's
+   *   sizes disagree with its records
+   * @throws {ChecksumMismatchError} when a payload checksum fails (unless disabled)
+   */
+  async *packs(): AsyncGenerator<WlogPack, void, undefined> {
+    const header = this.#header;
+    if (header === undefined) throw new Error("packs() before readHeader()");
+    const { pbs, salt } = header;
+    this.#reading = true;
+    this.#stop = undefined;
+    try {
+      for (;;) {
+        const offset = this.#reader.position;
+        let view: Uint8Array | null;
+        try {
+          view = await this.#reader.readExact(pbs, "logpack header");
+        } catch (error) {
+          if (!(error instanceof CorruptDataError)) throw error;
+          this.#stop = { reason: "eof", offset, detail: error.message };
+          return;
+        }
+        if (view === null) {
+          this.#stop = { reason: "eof", offset, detail: "end of stream" };
+          return;
+        }
+        const block = view.slice();
+        const inspection = inspectLogpackHeader(block, {
+          pbs,
+          salt,
+          offset,
+          expectedLsid: this.#endLsid,
+        });
+        if (inspection.kind === "end") {
+          this.#stop = { reason: "end", offset, detail: "" };
+          return;
+        }
+        if (inspection.kind === "invalid") {
+          this.#stop = { reason: "invalid", offset, detail: inspection.problem };
+          return;
+        }
+        const packHeader = inspection.header;
+        const sizeProblem = logpackSizeProblem(packHeader, pbs);
+        if (sizeProblem !== undefined) {
+          throw new CorruptDataError("logpack header", offset, sizeProblem);
+        }
+        const ios: LogpackIo[] = [];
+        for (let i = 0; i < packHeader.nRecords; i++) {
+          ios.push(await this.#readIo(packHeader.records[i]!, i, pbs, salt));
+        }
+        const nextLsid = nextLsidOf(packHeader);
+        this.#endLsid = nextLsid;
+        yield { header: packHeader, block, ios, nextLsid, offset };
+      }
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  async #readIo(
+    record: LogpackIo["record"],
+    index: number,
+    pbs: number,
+    salt: number,
+  ): Promise<LogpackIo> {
+    if (isDiscardRecord(record)) {
+      const empty = new Uint8Array(0);
+      return { record, data: empty, payload: empty };
+    }
+    // Rule 6 bounds io_size to 65535 lb, so one record's data is at most 32 MiB + one pb.
+    const sizeLb = Math.min(record.ioSize, LIMITS.normalIoLbMax);
+    const size = lbToPbCount(sizeLb, pbs) * pbs;
+    const offset = this.#reader.position;
+    const data = (await this.#reader.readRequired(size, `log record ${index} data`)).slice();
+    const payload = data.subarray(0, record.ioSize * LOGICAL_BLOCK_SIZE);
+    if (this.#verifyPayload && isNormalRecord(record)) {
+      const actual = payloadChecksum(payload, salt);
+      if (actual !== record.checksum) {
+        throw new ChecksumMismatchError(
+          `log record ${index} (lsid ${record.lsid}) payload`,
+          offset,
+          actual,
+          record.checksum,
+        );
+      }
+    }
+    return { record, data, payload };
+  }
+}
+
+/**
+ * Reads the next wlog file header of `reader`: a shortcut for a fresh {@link WlogReader}.
+ *
+ * @returns the header, or null at a clean end of the stream
+ */
+export async function readWlogHeader(reader: BufferedReader): Promise<WlogHeader | null> {
+  return await new WlogReader(reader).readHeader();
+}
