@@ -40,6 +40,10 @@ export const FALLOC_FL = {
 /** `lseek(2)` whence values. */
 export const SEEK = { SET: 0, CUR: 1, END: 2 } as const;
 
+/** `statx(2)`: `AT_EMPTY_PATH` flag and the `STATX_DIOALIGN` mask bit (Linux 6.1+). */
+const AT_EMPTY_PATH = 0x1000;
+const STATX_DIOALIGN = 0x2000;
+
 /** `statfs.f_type` of tmpfs/shmem (`TMPFS_MAGIC`). */
 export const TMPFS_MAGIC = 0x01021994;
 
@@ -123,6 +127,7 @@ const SYMBOLS = {
   },
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
   fstatfs: { parameters: ["i32", "buffer"], result: "i32" },
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
   ioctl_value: { name: "ioctl", parameters: ["i32", "u64", "u64"], result: "i32" },
   ioctl_async: {
@@ -362,6 +367,23 @@ export class LibcFile {
     if (lib().fstatfs(fd, statfs) < 0) fail("fstatfs", this.path);
     // f_type is a `long` at offset 0; magic numbers fit in 32 bits.
     return new DataView(statfs.buffer).getUint32(0, true);
+  }
+
+  /**
+   * O_DIRECT alignment from `statx(STATX_DIOALIGN)` (Linux 6.1+, regular files).
+   *
+   * @returns `{ memoryBytes, offsetBytes }` (offsetBytes also applies to lengths; 0 means the
+   *   file does not support O_DIRECT), or undefined when the kernel or filesystem does not say
+   */
+  directIoAlignment(): { memoryBytes: number; offsetBytes: number } | undefined {
+    const fd = this.#checkOpen("statx");
+    const statx = new Uint8Array(256); // sizeof(struct statx)
+    const empty = new Uint8Array(1); // "" (AT_EMPTY_PATH: stat the fd itself)
+    if (lib().statx(fd, empty, AT_EMPTY_PATH, STATX_DIOALIGN, statx) < 0) fail("statx", this.path);
+    const view = new DataView(statx.buffer);
+    if ((view.getUint32(0, true) & STATX_DIOALIGN) === 0) return undefined;
+    // stx_dio_mem_align at 152, stx_dio_offset_align at 156.
+    return { memoryBytes: view.getUint32(152, true), offsetBytes: view.getUint32(156, true) };
   }
 
   /**

@@ -145,3 +145,20 @@ Deno.test("ffi/libc.ts imports without FFI permission and fails only on use", as
   assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
   assertEquals(stdout, "imported false\nuse: NotCapable\n");
 });
+
+Deno.test("LibcFile directIoAlignment() reports the O_DIRECT unit of /var/tmp files", async () => {
+  await withTempFile((path) => {
+    const file = LibcFile.open(path, { flags: O.RDONLY });
+    try {
+      const alignment = file.directIoAlignment();
+      // undefined on kernels before 6.1; otherwise a power of two, usually 512 or 4096.
+      if (alignment !== undefined) {
+        assert(
+          alignment.offsetBytes > 0 && (alignment.offsetBytes & (alignment.offsetBytes - 1)) === 0,
+        );
+      }
+    } finally {
+      file.close();
+    }
+  });
+});
