@@ -56,3 +56,15 @@ assert(
   "codecs can produce every readable wdiff record",
 );
 assert(LIMITS.diffIoLbDefault <= LIMITS.wdiffNormalIoLbMax, "default diff IO fits the reader");
+
+
+/** Limits of the wdiff readers (added with lib/format/wdiff readers). */
+export const WDIFF_READER_LIMITS = {
+  /**
+   * Bytes of decompressed images the indexed reader caches (the original's LRU size): pieces
+   * of one image are usually consecutive in the index, so a small cache avoids re-decoding.
+   */
+  indexedImageCacheSizeMax: 32 * 1024 * 1024,
+  /** Index records read per positional read (48 KiB buffers). */
+  indexedRecordsPerRead: 1024,
+} as const;

@@ -1,0 +1,194 @@
+/**
+ * Streaming reader of sorted wdiff files (wdiff-and-archive.md §4.5) over a
+ * {@link BufferedReader}, at two levels: raw packs (block + stored payload, for wdiff-show and
+ * for forwarding packs verbatim) and uncompressed {@link DiffRecord}s.
+ *
+ * @module
+ */
+import { CorruptDataError } from "../../errors.ts";
+import type { BufferedReader } from "../../io/stream.ts";
+import type { DiffRecord } from "./diff_record.ts";
+import { parseWdiffHeader, WDIFF_HEADER_SIZE, type WdiffHeader, WdiffType } from "./file_header.ts";
+import {
+  checkRecordOrder,
+  decodePackHeader,
+  isEndPack,
+  PACK_HEADER_FIXED_SIZE,
+  PACK_HEADER_SIZE,
+  type PackHeader,
+  validatePackHeader,
+} from "./pack_header.ts";
+import { kindOfFlags, SORTED_RECORD_SIZE, type SortedRecord } from "./record.ts";
+import { loadData } from "./stored_data.ts";
+
+/** A pack header block as read, not yet validated. */
+export interface PackBlock {
+  /** File offset of the block. */
+  offset: number;
+  /** The 4096 bytes (a copy). */
+  block: Uint8Array;
+  header: PackHeader;
+}
+
+/** A validated pack with its stored payload. */
+export interface RawPack extends PackBlock {
+  /** The stored payload, `header.totalSize` bytes. */
+  payload: Uint8Array;
+}
+
+/**
+ * Decodes the records of a validated pack into uncompressed diff records, verifying every
+ * data checksum.
+ *
+ * @param pack a pack from {@link SortedWdiffReader.readPack} (or built by a writer)
+ * @returns the records in pack order
+ * @throws {ChecksumMismatchError} when a record's stored data does not verify
+ * @throws {CorruptDataError} when a record's data does not decompress to io_blocks × 512 bytes
+ */
+export function decodePackRecords(pack: RawPack): DiffRecord[] {
+  const payloadOffset = pack.offset + PACK_HEADER_SIZE;
+  return pack.header.records.map((record) => {
+    const kind = kindOfFlags(record.flags) ?? "normal";
+    if (kind !== "normal") {
+      return { ioAddress: record.ioAddress, ioBlocks: record.ioBlocks, kind, data: null };
+    }
+    const stored = pack.payload.subarray(record.dataOffset, record.dataOffset + record.dataSize);
+    const data = loadData(
+      stored,
+      {
+        compressionType: record.compressionType,
+        checksum: record.checksum,
+        outputSize: record.ioBlocks * 512,
+      },
+      "wdiff record data",
+      payloadOffset + record.dataOffset,
+    );
+    return { ioAddress: record.ioAddress, ioBlocks: record.ioBlocks, kind, data };
+  });
+}
+
+/** The stored bytes of `record` within `pack`'s payload. */
+export function storedBytesOf(pack: RawPack, record: SortedRecord): Uint8Array {
+  return pack.payload.subarray(record.dataOffset, record.dataOffset + record.dataSize);
+}
+
+/**
+ * Sequential reader of one sorted wdiff.
+ *
+ * @example
+ * ```ts
+ * import { BufferedReader, MemorySource } from "../../io/stream.ts";
+ * import { buildEndPack } from "./pack_header.ts";
+ * import { buildWdiffHeader, WdiffType } from "./file_header.ts";
+ * import { SortedWdiffReader } from "./sorted_reader.ts";
+ * const bytes = new Uint8Array(32 + 4096);
+ * bytes.set(buildWdiffHeader(WdiffType.sorted, new Uint8Array(16)));
+ * bytes.set(buildEndPack(), 32);
+ * const reader = await SortedWdiffReader.open(new BufferedReader(new MemorySource(bytes)));
+ * for await (const _ of reader.records()) throw new Error("no record expected");
+ * ```
+ */
+export class SortedWdiffReader {
+  /** Discriminates the readers returned by `openWdiff`. */
+  readonly format = "sorted";
+  readonly header: WdiffHeader;
+  #reader: BufferedReader;
+  #previousEnd = 0;
+  #done = false;
+
+  /**
+   * Wraps a reader positioned just after an already validated sorted header.
+   * Prefer {@link SortedWdiffReader.open}.
+   */
+  constructor(reader: BufferedReader, header: WdiffHeader) {
+    this.#reader = reader;
+    this.header = header;
+  }
+
+  /**
+   * Reads and validates the file header, which must be of type sorted.
+   *
+   * @throws {CorruptDataError} on a short, corrupt or indexed header
+   */
+  static async open(reader: BufferedReader): Promise<SortedWdiffReader> {
+    const bytes = await reader.readRequired(WDIFF_HEADER_SIZE, "wdiff header");
+    const header = parseWdiffHeader(bytes);
+    if (header.type !== WdiffType.sorted) {
+      throw new CorruptDataError("wdiff header", 0, "type is indexed, expected sorted");
+    }
+    return new SortedWdiffReader(reader, header);
+  }
+
+  /**
+   * Reads the next 4096-byte pack block without validating it.
+   *
+   * @returns the block, or null at a clean end of file
+   * @throws {CorruptDataError} when the file ends inside the block
+   */
+  async readPackBlock(): Promise<PackBlock | null> {
+    const offset = this.#reader.position;
+    const view = await this.#reader.readExact(PACK_HEADER_SIZE, "wdiff pack header");
+    if (view === null) return null;
+    const block = view.slice();
+    return { offset, block, header: decodePackHeader(block, offset) };
+  }
+
+  /**
+   * Reads the payload of a pack whose header was validated (by {@link validatePackHeader}).
+   *
+   * @throws {CorruptDataError} when the file ends inside the payload
+   */
+  async readPackPayload(pack: PackBlock): Promise<RawPack> {
+    const size = pack.header.totalSize;
+    const view = size === 0
+      ? new Uint8Array(0)
+      : await this.#reader.readRequired(size, "wdiff pack payload");
+    return { ...pack, payload: view.slice() };
+  }
+
+  /**
+   * Reads, validates and order-checks the next pack.
+   *
+   * @returns the pack, or null after the END pack or at a clean end of file (a missing END
+   *   pack is tolerated)
+   * @throws {ChecksumMismatchError} on a bad pack checksum
+   * @throws {CorruptDataError} on an invalid pack, truncation, or records out of order
+   */
+  async readPack(): Promise<RawPack | null> {
+    if (this.#done) return null;
+    const pack = await this.readPackBlock();
+    if (pack === null) {
+      this.#done = true;
+      return null;
+    }
+    validatePackHeader(pack.header, pack.block, pack.offset);
+    if (isEndPack(pack.header)) {
+      this.#done = true;
+      return null;
+    }
+    for (const [i, record] of pack.header.records.entries()) {
+      const at = pack.offset + PACK_HEADER_FIXED_SIZE + i * SORTED_RECORD_SIZE;
+      this.#previousEnd = checkRecordOrder(record, this.#previousEnd, `wdiff record ${i}`, at);
+    }
+    return await this.readPackPayload(pack);
+  }
+
+  /** Every remaining pack (see {@link readPack}). */
+  async *packs(): AsyncGenerator<RawPack> {
+    for (;;) {
+      const pack = await this.readPack();
+      if (pack === null) return;
+      yield pack;
+    }
+  }
+
+  /**
+   * Every remaining record, uncompressed, in increasing non-overlapping address order.
+   *
+   * @throws {ChecksumMismatchError} on a bad pack or data checksum
+   * @throws {CorruptDataError} on any other corruption
+   */
+  async *records(): AsyncGenerator<DiffRecord> {
+    for await (const pack of this.packs()) yield* decodePackRecords(pack);
+  }
+}

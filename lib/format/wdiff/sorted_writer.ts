@@ -1,0 +1,233 @@
+/**
+ * Sorted wdiff writers (wdiff-and-archive.md §4.6): variant A compresses each record before
+ * the pack "can add" test; variant B packs by uncompressed size and compresses a pack when it
+ * is complete. Also the variant B pack builder, reused by the network code.
+ *
+ * @module
+ */
+import { assert } from "../../errors.ts";
+import type { BufferedWriter } from "../../io/stream.ts";
+import type { DiffRecord } from "./diff_record.ts";
+import { buildWdiffHeader, WDIFF_UUID_SIZE, WdiffType } from "./file_header.ts";
+import {
+  buildEndPack,
+  buildPackHeader,
+  decodePackHeader,
+  PACK_HEADER_SIZE,
+  packCanAdd,
+  validatePackHeader,
+} from "./pack_header.ts";
+import { flagsOfKind, type SortedRecord } from "./record.ts";
+import { type CompressionSetting, DEFAULT_COMPRESSION, storeData } from "./stored_data.ts";
+
+/** A record in stored form with its stored bytes (empty for all-zero/discard records). */
+export interface StoredRecord {
+  /** The record; `dataOffset` is assigned when the pack is built. */
+  record: SortedRecord;
+  stored: Uint8Array;
+}
+
+/** A built pack: the sealed 4096-byte block and its payload. */
+export interface BuiltPack {
+  block: Uint8Array;
+  payload: Uint8Array;
+}
+
+/**
+ * Converts one diff record to stored form, compressing normal data "only if smaller".
+ *
+ * @param record an uncompressed record
+ * @param setting codec and level for normal data
+ */
+export function storeDiffRecord(record: DiffRecord, setting: CompressionSetting): StoredRecord {
+  assert(record.ioBlocks > 0 || record.kind !== "normal", "normal record without blocks");
+  const base = {
+    ioAddress: record.ioAddress,
+    ioBlocks: record.ioBlocks,
+    flags: flagsOfKind(record.kind),
+    dataOffset: 0,
+  };
+  if (record.kind !== "normal") {
+    return {
+      record: { ...base, compressionType: 0, dataSize: 0, checksum: 0 },
+      stored: new Uint8Array(0),
+    };
+  }
+  assert(record.data !== null, "normal record without data");
+  assert(record.data.length === record.ioBlocks * 512, "record data size differs from io_blocks");
+  const data = storeData(record.data, setting);
+  return {
+    record: {
+      ...base,
+      compressionType: data.compressionType,
+      dataSize: data.stored.length,
+      checksum: data.checksum,
+    },
+    stored: data.stored,
+  };
+}
+
+/**
+ * Builds a pack from stored records: assigns data offsets, seals the block and concatenates
+ * the payload. The result is validated before it is returned.
+ *
+ * @param records 1..127 stored records in address order
+ */
+export function buildPack(records: readonly StoredRecord[]): BuiltPack {
+  assert(records.length > 0, "a pack needs at least one record");
+  let offset = 0;
+  const placed = records.map(({ record, stored }) => {
+    const dataOffset = offset;
+    offset += stored.length;
+    return { ...record, dataOffset };
+  });
+  const block = buildPackHeader(placed);
+  const payload = new Uint8Array(offset);
+  offset = 0;
+  for (const { stored } of records) {
+    payload.set(stored, offset);
+    offset += stored.length;
+  }
+  validatePackHeader(decodePackHeader(block), block, 0);
+  return { block, payload };
+}
+
+/**
+ * Variant B pack builder: compresses every normal record of an uncompressed pack and builds it.
+ * The caller grouped `records` with {@link packCanAdd} on uncompressed sizes.
+ *
+ * @param records 1..127 uncompressed records in address order
+ * @param setting codec and level
+ */
+export function buildCompressedPack(
+  records: readonly DiffRecord[],
+  setting: CompressionSetting = DEFAULT_COMPRESSION,
+): BuiltPack {
+  return buildPack(records.map((record) => storeDiffRecord(record, setting)));
+}
+
+/** Size a record counts for in variant B's "can add" test. */
+export function uncompressedSizeOf(record: DiffRecord): number {
+  return record.kind === "normal" ? record.ioBlocks * 512 : 0;
+}
+
+/** Options of {@link SortedWdiffWriter}. */
+export interface SortedWdiffWriterOptions {
+  /** Header UUID (default all zero). */
+  uuid?: Uint8Array;
+  /** Codec and level (default snappy:0). */
+  compression?: CompressionSetting;
+  /** "A" compress first (default), "B" pack first. */
+  variant?: "A" | "B";
+}
+
+/**
+ * Writes a sorted wdiff to a {@link BufferedWriter}: header, packs, END pack.
+ * Records must come in increasing non-overlapping address order.
+ *
+ * @example
+ * ```ts
+ * import { BufferedWriter, MemorySink } from "../../io/stream.ts";
+ * import { SortedWdiffWriter } from "./sorted_writer.ts";
+ * const sink = new MemorySink();
+ * const writer = new SortedWdiffWriter(new BufferedWriter(sink));
+ * await writer.add({ ioAddress: 0, ioBlocks: 8, kind: "allZero", data: null });
+ * await writer.close();
+ * if (sink.bytes().length !== 32 + 4096 + 4096) throw new Error("wrong");
+ * ```
+ */
+export class SortedWdiffWriter {
+  #writer: BufferedWriter;
+  #uuid: Uint8Array;
+  #setting: CompressionSetting;
+  #variant: "A" | "B";
+  #headerWritten = false;
+  #closed = false;
+  #previousEnd = 0;
+  #pendingStored: StoredRecord[] = [];
+  #pendingRaw: DiffRecord[] = [];
+  #pendingSize = 0;
+
+  constructor(writer: BufferedWriter, options: SortedWdiffWriterOptions = {}) {
+    this.#writer = writer;
+    this.#uuid = options.uuid ?? new Uint8Array(WDIFF_UUID_SIZE);
+    assert(this.#uuid.length === WDIFF_UUID_SIZE, "uuid must be 16 bytes");
+    this.#setting = options.compression ?? DEFAULT_COMPRESSION;
+    this.#variant = options.variant ?? "A";
+  }
+
+  async #ensureHeader(): Promise<void> {
+    if (this.#headerWritten) return;
+    this.#headerWritten = true;
+    await this.#writer.write(buildWdiffHeader(WdiffType.sorted, this.#uuid));
+  }
+
+  /**
+   * Adds one record.
+   *
+   * @param record uncompressed, starting at or after the previous record's end
+   */
+  async add(record: DiffRecord): Promise<void> {
+    assert(!this.#closed, "add() after close()");
+    assert(record.ioAddress >= this.#previousEnd, "records must not overlap or go backwards");
+    this.#previousEnd = record.ioAddress + record.ioBlocks;
+    await this.#ensureHeader();
+    if (this.#variant === "A") {
+      const stored = storeDiffRecord(record, this.#setting);
+      const size = stored.stored.length;
+      if (!packCanAdd(this.#pendingStored.length, this.#pendingSize, size)) {
+        await this.#flushPack();
+      }
+      this.#pendingStored.push(stored);
+      this.#pendingSize += size;
+    } else {
+      const size = uncompressedSizeOf(record);
+      if (!packCanAdd(this.#pendingRaw.length, this.#pendingSize, size)) await this.#flushPack();
+      this.#pendingRaw.push(record);
+      this.#pendingSize += size;
+    }
+  }
+
+  /**
+   * Writes a pack verbatim (a validated block and its payload, e.g. received from a peer),
+   * after any pending records.
+   */
+  async addPack(block: Uint8Array, payload: Uint8Array): Promise<void> {
+    assert(!this.#closed, "addPack() after close()");
+    assert(block.length === PACK_HEADER_SIZE, "pack block must be 4096 bytes");
+    const header = decodePackHeader(block);
+    assert(header.totalSize === payload.length, "payload size differs from total_size");
+    const first = header.records[0];
+    const last = header.records[header.records.length - 1];
+    if (first !== undefined && last !== undefined) {
+      assert(first.ioAddress >= this.#previousEnd, "packs must not overlap or go backwards");
+      this.#previousEnd = last.ioAddress + last.ioBlocks;
+    }
+    await this.#ensureHeader();
+    await this.#flushPack();
+    await this.#writer.write(block);
+    await this.#writer.write(payload);
+  }
+
+  async #flushPack(): Promise<void> {
+    let pack: BuiltPack | null = null;
+    if (this.#pendingStored.length > 0) pack = buildPack(this.#pendingStored);
+    if (this.#pendingRaw.length > 0) pack = buildCompressedPack(this.#pendingRaw, this.#setting);
+    this.#pendingStored = [];
+    this.#pendingRaw = [];
+    this.#pendingSize = 0;
+    if (pack === null) return;
+    await this.#writer.write(pack.block);
+    await this.#writer.write(pack.payload);
+  }
+
+  /** Writes pending records and the END pack, then flushes the writer. */
+  async close(): Promise<void> {
+    assert(!this.#closed, "close() twice");
+    await this.#ensureHeader();
+    await this.#flushPack();
+    this.#closed = true;
+    await this.#writer.write(buildEndPack());
+    await this.#writer.flush();
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Stored record data: compression with the "only if smaller" rule (wdiff-and-archive.md §2.1)
+ * and checksum verification plus exact-size decompression (§2.2), for both wdiff formats.
+ *
+ * @module
+ */
+import { compressIfSmaller, decompressExact } from "../../codec/mod.ts";
+import { CompressionType, type CompressionTypeCode } from "../../codec/codec.ts";
+import { checksum } from "../checksum/checksum.ts";
+import { ChecksumMismatchError, CorruptDataError, LimitExceededError } from "../../errors.ts";
+
+/** Codec and level used by a writer. */
+export interface CompressionSetting {
+  type: CompressionTypeCode;
+  /** 0 = the codec's default level. */
+  level: number;
+}
+
+/** snappy:0, the default of every wdiff writer (§2.4). */
+export const DEFAULT_COMPRESSION: CompressionSetting = Object.freeze({
+  type: CompressionType.snappy,
+  level: 0,
+});
+
+/** Stored form of one data image. */
+export interface StoredData {
+  compressionType: CompressionTypeCode;
+  stored: Uint8Array;
+  checksum: number;
+}
+
+/**
+ * Compresses `data` with `setting` if that makes it strictly smaller, else stores it raw.
+ *
+ * @param data uncompressed bytes
+ * @param setting codec and level
+ * @returns the stored bytes, their codec and csum(stored, 0)
+ */
+export function storeData(data: Uint8Array, setting: CompressionSetting): StoredData {
+  const result = setting.type === CompressionType.none
+    ? { type: CompressionType.none as CompressionTypeCode, data }
+    : compressIfSmaller(setting.type, data, setting.level);
+  return {
+    compressionType: result.type,
+    stored: result.data,
+    checksum: checksum(result.data, 0),
+  };
+}
+
+/** What {@link loadData} needs to know about the stored bytes. */
+export interface StoredDataInfo {
+  compressionType: number;
+  checksum: number;
+  /** Exact uncompressed size in bytes. */
+  outputSize: number;
+}
+
+/**
+ * Verifies the checksum of stored bytes and decompresses them to exactly `outputSize` bytes.
+ *
+ * @param stored the stored bytes (not kept; the result is a new array unless uncompressed and
+ *   `copy` is false)
+ * @param info codec, checksum and expected size
+ * @param what and fileOffset name the data in errors
+ * @returns the uncompressed bytes
+ * @throws {ChecksumMismatchError} when csum(stored) differs
+ * @throws {CorruptDataError} when decompression fails or gives another size
+ */
+export function loadData(
+  stored: Uint8Array,
+  info: StoredDataInfo,
+  what: string,
+  fileOffset: number,
+  copy = true,
+): Uint8Array {
+  const sum = checksum(stored, 0);
+  if (sum !== info.checksum) throw new ChecksumMismatchError(what, fileOffset, sum, info.checksum);
+  if (info.compressionType === CompressionType.none) {
+    if (stored.length !== info.outputSize) {
+      throw new CorruptDataError(
+        what,
+        fileOffset,
+        `uncompressed data is ${stored.length} bytes, expected ${info.outputSize}`,
+      );
+    }
+    return copy ? stored.slice() : stored;
+  }
+  try {
+    return decompressExact(
+      info.compressionType as CompressionTypeCode,
+      stored,
+      info.outputSize,
+      fileOffset,
+    );
+  } catch (error) {
+    if (error instanceof CorruptDataError || error instanceof LimitExceededError) throw error;
+    // A decoder fed corrupt bytes may fail with its own error type: this is still bad input.
+    if (error instanceof Error && !(error.name === "AssertionError")) {
+      throw new CorruptDataError(what, fileOffset, `cannot decompress: ${error.message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
