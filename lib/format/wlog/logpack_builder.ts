@@ -124,9 +124,11 @@ export class LogpackBuilder {
    * Adds a normal write of `payload.length / 512` lb at `offsetLb`.
    *
    * @param payload io_size * 512 bytes (1 ≤ io_size ≤ 65535)
+   * @param blocks optional whole pb of the IO (payload first); the tail of the last pb is
+   *   zero-filled when omitted
    * @returns false if it does not fit (this pack must be sealed first)
    */
-  addNormal(offsetLb: number, payload: Uint8Array): boolean {
+  addNormal(offsetLb: number, payload: Uint8Array, blocks?: Uint8Array): boolean {
     assert(payload.length % LOGICAL_BLOCK_SIZE === 0, "payload must be whole lb");
     const ioSize = payload.length / LOGICAL_BLOCK_SIZE;
     assert(ioSize > 0, "normal IO size must be positive");
@@ -134,6 +136,7 @@ export class LogpackBuilder {
     assert(Number.isSafeInteger(offsetLb) && offsetLb >= 0, "offset must be a safe integer");
     if (this.isFull) return false;
     const pbCount = lbToPbCount(ioSize, this.#pbs);
+    assert(blocks === undefined || blocks.length === pbCount * this.#pbs, "IO blocks size");
     if (this.#ringBufferSize !== undefined) {
       const bioLsid = this.#lsid + 1n + BigInt(this.#totalIoSize);
       const room = this.#ringBufferSize - bioLsid % this.#ringBufferSize;
@@ -152,7 +155,7 @@ export class LogpackBuilder {
         offset: offsetLb,
         ioSize,
       },
-      payload,
+      blocks ?? payload,
       pbCount,
     );
     return true;
@@ -182,20 +185,21 @@ export class LogpackBuilder {
 
   /**
    * Adds a padding record of `sizePb` pb (0 allowed, as walb-tools' generator does).
-   * The padding data is zero-filled.
    *
+   * @param blocks optional padding contents (sizePb * pbs bytes); zero-filled when omitted
    * @returns false when the header is full, a padding is already there, or the size does not fit
    */
-  addPadding(sizePb: number): boolean {
+  addPadding(sizePb: number, blocks?: Uint8Array): boolean {
     assert(Number.isSafeInteger(sizePb) && sizePb >= 0, "padding size must be >= 0");
+    assert(blocks === undefined || blocks.length === sizePb * this.#pbs, "padding blocks size");
     if (this.isFull || this.#nPadding > 0) return false;
     if (this.#totalIoSize + sizePb > TOTAL_IO_SIZE_MAX) return false;
     if ((sizePb * this.#pbs) / LOGICAL_BLOCK_SIZE > MAX_NORMAL_IO_SECTORS) return false;
-    this.#addPaddingRecord(sizePb);
+    this.#addPaddingRecord(sizePb, blocks);
     return true;
   }
 
-  #addPaddingRecord(sizePb: number): void {
+  #addPaddingRecord(sizePb: number, blocks?: Uint8Array): void {
     this.#nPadding++;
     this.#append(
       {
@@ -204,7 +208,7 @@ export class LogpackBuilder {
         offset: 0,
         ioSize: (sizePb * this.#pbs) / LOGICAL_BLOCK_SIZE,
       },
-      new Uint8Array(sizePb * this.#pbs),
+      blocks ?? new Uint8Array(sizePb * this.#pbs),
       sizePb,
     );
   }
@@ -240,8 +244,12 @@ export class LogpackBuilder {
       if (record.flags & LOG_RECORD_DISCARD) {
         return { record: sealed.records[i]!, data: source, payload: source };
       }
-      const data = new Uint8Array(lbToPbCount(record.ioSize, this.#pbs) * this.#pbs);
-      data.set(source);
+      const size = lbToPbCount(record.ioSize, this.#pbs) * this.#pbs;
+      let data = source;
+      if (source.length !== size) {
+        data = new Uint8Array(size);
+        data.set(source);
+      }
       const payload = data.subarray(0, record.ioSize * LOGICAL_BLOCK_SIZE);
       return { record: sealed.records[i]!, data, payload };
     });
