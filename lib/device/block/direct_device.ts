@@ -96,7 +96,7 @@ export class DirectDevice implements BlockDevice {
     if (!stat.isBlockDevice && !stat.isFile) {
       throw new BlockIoError("open", path, "EINVAL", "not a block device or a regular file");
     }
-    const file = openDirect(path, readOnly);
+    const file = openDirect(path, { readOnly, isFile: stat.isFile });
     try {
       if (stat.isBlockDevice) {
         const sizeBytes = Number(blockDeviceSizeBytes(file));
@@ -269,8 +269,8 @@ export class DirectDevice implements BlockDevice {
 
 const NO_RANGE = { offsetBytes: 0, lengthBytes: 0 };
 
-function openDirect(path: string, readOnly: boolean): LibcFile {
-  const flags = (readOnly ? O.RDONLY : O.RDWR) | O.DIRECT;
+function openDirect(path: string, mode: { readOnly: boolean; isFile: boolean }): LibcFile {
+  const flags = (mode.readOnly ? O.RDONLY : O.RDWR) | O.DIRECT;
   let file: LibcFile;
   try {
     file = LibcFile.open(path, { flags });
@@ -285,7 +285,8 @@ function openDirect(path: string, readOnly: boolean): LibcFile {
     }
     throw error;
   }
-  if (file.fileSystemType() === TMPFS_MAGIC) {
+  // Only for files: a device node's own filesystem (devtmpfs) says nothing about the device.
+  if (mode.isFile && file.fileSystemType() === TMPFS_MAGIC) {
     file.close();
     // Linux 6.6+ accepts O_DIRECT on tmpfs but still goes through memory: refuse, so nobody
     // believes they bypass a cache. Use FileDevice for files in memory.
