@@ -44,6 +44,30 @@ export const LIMITS = {
    * every element takes at least one byte, so the count is also checked against the input.
    */
   serialVectorCountMax: 1024 * 1024,
+  /**
+   * Bytes of one `str` read from a peer (protocol §1.2.3). The longest strings on the wire are
+   * error texts with a stack trace (~200 bytes), status/LTSV/exec lines and host infos; 1 MiB
+   * is far above all of them and bounds what a hostile length field can make us allocate.
+   */
+  protocolStringSizeMax: 1024 * 1024,
+  /**
+   * Bytes of the client id and protocol name read during negotiation (§1.4.1), before the
+   * peer is known at all: node ids are host names (<= 255 bytes), protocol names < 32.
+   */
+  protocolNameSizeMax: 1024,
+  /**
+   * Elements of one `strvec` (§1.2.3): the longest vectors are `get diff`/`restorable`
+   * listings and `exec` output, one line per wdiff or snapshot; 2^20 lines covers years of
+   * diffs of one volume while bounding the array a hostile count field can make us build.
+   */
+  protocolStringVectorCountMax: 1024 * 1024,
+  /** Total string bytes of one `strvec` (64 MiB: 2^20 lines of 64 bytes). */
+  protocolStringVectorSizeMax: 64 * 1024 * 1024,
+  /**
+   * Bytes one socket read asks for (and the reader buffers ahead): 64 KiB, a socket
+   * buffer's worth; raw payloads larger than this are assembled across reads.
+   */
+  protocolReadChunkSize: 64 * 1024,
 } as const;
 
 assert(LIMITS.pbSizeMax % LIMITS.lbSize === 0, "pbs must be a multiple of lb");
@@ -56,6 +80,14 @@ assert(
   "codecs can produce every readable wdiff record",
 );
 assert(LIMITS.diffIoLbDefault <= LIMITS.wdiffNormalIoLbMax, "default diff IO fits the reader");
+assert(
+  LIMITS.protocolNameSizeMax <= LIMITS.protocolStringSizeMax,
+  "negotiation strings are strings",
+);
+assert(
+  LIMITS.protocolStringSizeMax <= LIMITS.protocolStringVectorSizeMax,
+  "one string fits in a string vector",
+);
 
 
 /** Limits of the wdiff readers (added with lib/format/wdiff readers). */
