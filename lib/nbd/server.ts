@@ -49,7 +49,7 @@ interface Connection {
  * import { silentLogger } from "./backend.ts";
  * import { NbdServer } from "./server.ts";
  * import { MemoryBackend } from "./testing_backends.ts";
- * const server = NbdServer.listen(new MemoryBackend(1 << 20), {
+ * const server = await NbdServer.listen(new MemoryBackend(1 << 20), {
  *   tcp: { port: 0 },
  *   logger: silentLogger,
  * });
@@ -84,13 +84,13 @@ export class NbdServer {
    * @throws {UsageError} without any listener, or when the unix path is a live socket or not
    *   a socket
    */
-  static listen(backend: NbdBackend, options: NbdServerOptions): NbdServer {
+  static async listen(backend: NbdBackend, options: NbdServerOptions): Promise<NbdServer> {
     if (options.unixPath === undefined && options.tcp === undefined) {
       throw new UsageError("Cannot start the NBD server: neither a unix path nor a TCP port");
     }
     const server = new NbdServer(backend, options);
     try {
-      if (options.unixPath !== undefined) server.#listenUnix(options.unixPath);
+      if (options.unixPath !== undefined) await server.#listenUnix(options.unixPath);
       if (options.tcp !== undefined) {
         const listener = Deno.listen({
           transport: "tcp",
@@ -119,7 +119,7 @@ export class NbdServer {
     return this.#connections.size;
   }
 
-  #listenUnix(path: string): void {
+  async #listenUnix(path: string): Promise<void> {
     let stat: Deno.FileInfo | null = null;
     try {
       stat = Deno.lstatSync(path);
@@ -129,6 +129,9 @@ export class NbdServer {
     if (stat !== null) {
       if (stat.isSocket !== true) {
         throw new UsageError(`Cannot listen on ${path}: it exists and is not a socket`);
+      }
+      if (await isListening(path)) {
+        throw new UsageError(`Cannot listen on ${path}: another server listens there`);
       }
       // A socket file nobody listens on is left from a crashed server: replace it.
       Deno.removeSync(path);
@@ -249,5 +252,21 @@ export class NbdServer {
     }
     await Promise.all([...this.#connections].map((connection) => connection.done));
     this.#removeSocketFile();
+  }
+}
+
+/** True when something accepts connections on the unix socket `path`. */
+async function isListening(path: string): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ transport: "unix", path });
+    conn.close();
+    return true;
+  } catch (error) {
+    if (
+      error instanceof Deno.errors.ConnectionRefused || error instanceof Deno.errors.NotFound
+    ) {
+      return false;
+    }
+    throw error;
   }
 }
