@@ -138,6 +138,7 @@ export class LogpackBuilder {
     const pbCount = lbToPbCount(ioSize, this.#pbs);
     assert(blocks === undefined || blocks.length === pbCount * this.#pbs, "IO blocks size");
     if (this.#ringBufferSize !== undefined) {
+      assert(BigInt(pbCount) <= this.#ringBufferSize, "an IO must fit in the ring buffer");
       const bioLsid = this.#lsid + 1n + BigInt(this.#totalIoSize);
       const room = this.#ringBufferSize - bioLsid % this.#ringBufferSize;
       if (room < BigInt(pbCount)) {
