@@ -5,3 +5,4 @@
  */
 export * from "./lib/errors.ts";
 export { checksum, checksumFinish, checksumPartial } from "./lib/format/checksum/checksum.ts";
+export * as wlog from "./lib/format/wlog/mod.ts";
