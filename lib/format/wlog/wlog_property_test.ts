@@ -21,6 +21,8 @@ import { WlogReader } from "./wlog_reader.ts";
 import { WlogWriter } from "./wlog_writer.ts";
 
 const SEED = testSeed();
+// A test, not library code: print the seed so SEED=n replays a failure.
+// deno-lint-ignore no-console
 console.log(`wlog property tests seed=${SEED}`);
 
 function below(random: Mt19937, n: number): number {
