@@ -47,6 +47,7 @@ function exists(path: string): boolean {
 async function main(): Promise<number> {
   await ensurePackages();
   const defaults = [
+    "ffi/",
     "lib/",
     "cmd/",
     "tests/vectors/",
