@@ -24,6 +24,8 @@ const OFFSET_MAX = 65535;
 const HASH_LOG = 14;
 /** After this many misses in a row the search step grows by one (skips incompressible data). */
 const SKIP_TRIGGER = 6;
+/** Copies shorter than this use a byte loop: cheaper than a subarray view plus set(). */
+const SHORT_COPY_MAX = 32;
 
 /** Worst-case compressed size: LZ4_COMPRESSBOUND. */
 export function lz4CompressBound(inputSize: number): number {
@@ -64,7 +66,11 @@ function writeSequence(
   const tokenIndex = index++;
   let token = literalLength >= 15 ? 0xf0 : literalLength << 4;
   if (literalLength >= 15) index = writeLengthTail(output, index, literalLength - 15);
-  output.set(input.subarray(literal.anchor, literal.end), index);
+  if (literalLength < SHORT_COPY_MAX) {
+    for (let k = 0; k < literalLength; k++) output[index + k] = input[literal.anchor + k]!;
+  } else {
+    output.set(input.subarray(literal.anchor, literal.end), index);
+  }
   index += literalLength;
   if (match.length > 0) {
     output[index++] = match.offset & 0xff;
@@ -169,7 +175,11 @@ export function lz4DecompressBlock(input: Uint8Array, outputSize: number): Uint8
     if (inIndex + literalLength > inputSize || outIndex + literalLength > outputSize) {
       throw codecError("lz4", `literals of ${literalLength} bytes overrun at ${inIndex}`);
     }
-    output.set(input.subarray(inIndex, inIndex + literalLength), outIndex);
+    if (literalLength < SHORT_COPY_MAX) {
+      for (let k = 0; k < literalLength; k++) output[outIndex + k] = input[inIndex + k]!;
+    } else {
+      output.set(input.subarray(inIndex, inIndex + literalLength), outIndex);
+    }
     inIndex += literalLength;
     outIndex += literalLength;
     if (inIndex === inputSize) break; // the last sequence has no match
@@ -189,14 +199,18 @@ export function lz4DecompressBlock(input: Uint8Array, outputSize: number): Uint8
     if (outIndex + matchLength > outputSize) {
       throw codecError("lz4", `match of ${matchLength} bytes overruns the output at ${outIndex}`);
     }
-    let source = outIndex - offset;
-    if (offset >= matchLength) {
-      output.copyWithin(outIndex, source, source + matchLength);
-      outIndex += matchLength;
+    const source = outIndex - offset;
+    if (matchLength < SHORT_COPY_MAX) {
+      for (let k = 0; k < matchLength; k++) output[outIndex + k] = output[source + k]!;
     } else {
-      const end = outIndex + matchLength;
-      while (outIndex < end) output[outIndex++] = output[source++]!;
+      // An overlapping match repeats its first `offset` bytes: copy in doubling chunks.
+      for (let copied = 0; copied < matchLength;) {
+        const chunk = Math.min(matchLength - copied, outIndex + copied - source);
+        output.copyWithin(outIndex + copied, source, source + chunk);
+        copied += chunk;
+      }
     }
+    outIndex += matchLength;
     if (inIndex >= inputSize) throw codecError("lz4", "block ends with a match");
   }
   if (outIndex !== outputSize) {
