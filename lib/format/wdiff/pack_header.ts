@@ -7,7 +7,6 @@
 import { checksum } from "../checksum/checksum.ts";
 import { assert, ChecksumMismatchError, CorruptDataError } from "../../errors.ts";
 import { LIMITS } from "../../limits.ts";
-import { recordEnd } from "./diff_record.ts";
 import {
   decodeSortedRecord,
   encodeSortedRecord,
@@ -189,5 +188,5 @@ export function checkRecordOrder(
       `io_address ${record.ioAddress} is before the previous record's end ${previousEnd}`,
     );
   }
-  return recordEnd({ ...record, kind: "normal", data: null });
+  return record.ioAddress + record.ioBlocks;
 }

@@ -163,7 +163,8 @@ export class SortedWdiffWriter {
   }
 
   /**
-   * Adds one record.
+   * Adds one record. The writer may keep `record.data` (uncompressed or as stored) until its
+   * pack is written: do not modify it afterwards.
    *
    * @param record uncompressed, starting at or after the previous record's end
    */
