@@ -21,6 +21,7 @@ const SIZES = [0, 1, 2, 3, 15, 16, 17, 511, 512, 513, 4096, 65535, 65536, 65537,
 
 Deno.test("getCodec() round-trips random, periodic and mixed data of sizes 0..1 MiB", () => {
   const seed = testSeed();
+  // deno-lint-ignore no-console -- tests print the seed and the byte-identity counts
   console.log(`seed=${seed}`);
   const next = makePrng(seed);
   for (const type of IMPLEMENTED) {

@@ -104,6 +104,7 @@ Deno.test("decompressExact() decodes every record of base-2M.full.*.wdiff to bas
     }
     assertEquals(covered, image.length);
     const [identical, total] = countIdentical(records, images);
+    // deno-lint-ignore no-console -- tests print the seed and the byte-identity counts
     console.log(`base-2M.full.${name}: ${identical}/${total} records re-compress identically`);
   }
 });
@@ -119,6 +120,7 @@ Deno.test("decompressExact() decodes every record of merged.*.wdiff to the same 
         .join();
     if (!name.includes("x16k")) assertEquals(joined(images), joined(reference), name);
     const [identical, total] = countIdentical(records, images);
+    // deno-lint-ignore no-console -- tests print the seed and the byte-identity counts
     console.log(`${name}: ${identical}/${total} records re-compress identically`);
     if (name.includes("snappy")) assertEquals(identical, total, "snappy must be byte-identical");
   }
