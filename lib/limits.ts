@@ -89,7 +89,6 @@ assert(
   "one string fits in a string vector",
 );
 
-
 /** Limits of the wdiff readers (added with lib/format/wdiff readers). */
 export const WDIFF_READER_LIMITS = {
   /**
@@ -99,4 +98,18 @@ export const WDIFF_READER_LIMITS = {
   indexedImageCacheSizeMax: 32 * 1024 * 1024,
   /** Index records read per positional read (48 KiB buffers). */
   indexedRecordsPerRead: 1024,
+} as const;
+
+/** Limits of the diff algorithms (lib/format/wdiff merge, apply, virtual full image). */
+export const DIFF_ALGO_LIMITS = {
+  /**
+   * Bytes one zeroing or discard call of apply covers [bytes]: a discard record may span
+   * 2^32 − 1 lb (2 TiB), so ranges are cut well below a device's per-call limit (256 MiB).
+   */
+  applyIoSizeMax: 32 * 1024 * 1024,
+  /**
+   * Largest output chunk of the virtual full image [bytes]: `virt-full-cat -b` may ask for up
+   * to 4 GiB; larger values are served in chunks of this size (the bytes are the same).
+   */
+  virtualFullChunkSizeMax: 64 * 1024 * 1024,
 } as const;
