@@ -61,7 +61,7 @@ export async function serveSleep(
   options: { clock: Clock; signal?: AbortSignal },
 ): Promise<bigint> {
   const seconds = await packet.readU64("sleep seconds");
-  const ms = seconds > BigInt(SLEEP_MS_MAX / 1000) ? SLEEP_MS_MAX : Number(seconds) * 1000;
+  const ms = seconds * 1000n > BigInt(SLEEP_MS_MAX) ? SLEEP_MS_MAX : Number(seconds) * 1000;
   try {
     await options.clock.sleep(ms, options.signal);
   } catch (error) {
