@@ -1,0 +1,98 @@
+/**
+ * `walb virt-full-cat`: write a base image overlaid with wdiffs, oldest first
+ * (offline-tools.md §5.5, wdiff-and-archive.md §6.6): all-zero and discard blocks read as
+ * zeros; the output has the base's length. `-b` below 512 is an error and `-stat` prints true
+ * figures (docs/compatibility.md).
+ *
+ * @module
+ */
+import { UsageError } from "../lib/errors.ts";
+import { LIMITS } from "../lib/limits.ts";
+import { BufferedWriter } from "../lib/io/stream.ts";
+import { FileDevice } from "../lib/device/block/mod.ts";
+import { mergeDiffs } from "../lib/format/wdiff/merge.ts";
+import { virtualFullImage } from "../lib/format/wdiff/virtual_full.ts";
+import { type Command, runTool } from "./command.ts";
+import { OptionParser } from "./option.ts";
+import {
+  emptyMergeFigures,
+  formatMergeFigures,
+  openOutput,
+  openWdiffInputs,
+} from "./wdiff_merge.ts";
+
+const USAGE = "virt-full-cat:\n" +
+  "  Full scan of virtul full image that consists\n" +
+  "  a base full image and additional wdiff files.\n" +
+  "Usage: virt-full-cat (options) -i [input image] -d [input wdiffs] -o [output image]\n" +
+  "Options:\n" +
+  "  -i arg:  Input full image path. This must be seekable.\n" +
+  "  -o arg:  Output full image path. '-' means stdout. (default '-')\n" +
+  "  -w args: Input wdiff paths\n" +
+  "  -b arg:  Buffer size [byte]. default: '64K'\n" +
+  "  -stat:   Put merging statistics.\n" +
+  "  -h:      Show this help message.\n" +
+  "\n";
+
+function parser(): OptionParser {
+  const p = new OptionParser("virt-full-cat", { usage: USAGE });
+  p.required("i", "string", "Input full image path. This must be seekable.");
+  p.option("o", "string", "Output full image path. '-' means stdout.", { default: "-" });
+  p.list("d", "string", "Input wdiff paths");
+  p.option("b", "u32", "Buffer size [byte].", { default: "131072" });
+  p.flag("stat", "Put merging statistics.");
+  return p;
+}
+
+/** The virt-full-cat subcommand. */
+export const command: Command = {
+  name: "virt-full-cat",
+  summary: "write a base image overlaid with wdiffs",
+  run: (args, io) =>
+    runTool("virt-full-cat", io, async ({ log }) => {
+      const opts = parser().parse(args);
+      const bufferSize = Math.floor(opts.num("b") / LIMITS.lbSize) * LIMITS.lbSize;
+      if (bufferSize === 0) {
+        throw new UsageError(`buffer size -b must be at least 512 bytes: ${opts.num("b")}`);
+      }
+      const base = await FileDevice.open(opts.str("i"), { readOnly: true });
+      try {
+        if (base.sizeBytes % LIMITS.lbSize !== 0) {
+          throw new UsageError(`AsyncBdevReader:bad device size:${base.sizeBytes}:512`);
+        }
+        const figures = emptyMergeFigures();
+        const inputs = await openWdiffInputs(opts.strs("d"), io, figures.input);
+        try {
+          const output = await openOutput(opts.str("o"), io.stdout);
+          try {
+            const writer = new BufferedWriter(output.sink);
+            const merged = mergeDiffs(inputs.streams, {
+              maxBlocks: LIMITS.diffIoLbDefault,
+              inputStats: figures.input,
+              outputStats: figures.output,
+              memory: figures.memory,
+            });
+            const image = {
+              size: base.sizeBytes,
+              readAt: (o: number, l: number) => base.read(o, l),
+            };
+            for await (const chunk of virtualFullImage(image, merged, { chunkSize: bufferSize })) {
+              await writer.write(chunk);
+            }
+            await writer.flush();
+            await output.finish({ sync: true });
+          } finally {
+            output.close();
+          }
+        } finally {
+          inputs.close();
+        }
+        if (opts.bool("stat")) {
+          log.raw(formatMergeFigures(figures, { notApplicable: ["wdiffCount", "dataSize"] }));
+        }
+      } finally {
+        await base.close();
+      }
+      return 0;
+    }),
+};

@@ -1,0 +1,259 @@
+/**
+ * `walb wdiff-merge`: merge wdiffs, oldest first, into one sorted wdiff (offline-tools.md
+ * §5.2; wdiff-and-archive.md §6.4, writer variant B, all-zero uuid). `-stat` prints true
+ * statistics (docs/compatibility.md). Also exports the input helpers virt-full-cat shares.
+ *
+ * @module
+ */
+import { CompressionType, parseCompressOpt } from "../lib/codec/mod.ts";
+import type { CompressOpt } from "../lib/codec/codec.ts";
+import { UsageError } from "../lib/errors.ts";
+import { BufferedReader, BufferedWriter, type ByteSink } from "../lib/io/stream.ts";
+import {
+  decodePackRecords,
+  type DiffRecord,
+  type DiffStatistics,
+  emptyDiffStatistics,
+  formatStatisticsLine,
+  openWdiff,
+  readWdiffStream,
+  SortedWdiffWriter,
+  type StatisticsFormat,
+  type WdiffReader,
+} from "../lib/format/wdiff/mod.ts";
+import { groupPacks, mergeDiffs } from "../lib/format/wdiff/merge.ts";
+import { buildCompressedPack } from "../lib/format/wdiff/sorted_writer.ts";
+import { type Command, type CommandIo, runTool } from "./command.ts";
+import { OptionParser } from "./option.ts";
+
+function parser(): OptionParser {
+  const p = new OptionParser("wdiff-merge", {
+    description: "Merge wdiff files.",
+    hHelp: ": put this message.",
+  });
+  p.option("x", "u32", "SIZE: max IO size [byte]. 0 means no limitation.", { default: "0" });
+  p.list("i", "string", "WDIFF_PATH_LIST: input wdiff paths.");
+  p.option("o", "string", "WDIFF_PATH: output wdiff path (default: stdout).", { default: "-" });
+  p.flag("stat", ": put statistics.");
+  p.option(
+    "cmpr",
+    "string",
+    "type:level:concurrency : compression for output (default: snappy:0:1)",
+    { default: "snappy:0:1" },
+  );
+  return p;
+}
+
+/**
+ * Records of one reader, counting F9 input statistics: the record counts and lb, the wdiff
+ * (every input file counts, as in the original's mergeIn line) and its data size.
+ */
+export async function* countedRecords(
+  reader: WdiffReader,
+  stats: DiffStatistics,
+): AsyncGenerator<DiffRecord> {
+  stats.wdiffCount++;
+  if (reader.format === "indexed") {
+    stats.dataSize += reader.dataAreaSize;
+    yield* reader.records();
+    return;
+  }
+  for await (const pack of reader.packs()) {
+    stats.dataSize += pack.header.totalSize;
+    yield* decodePackRecords(pack);
+  }
+}
+
+/** Opened inputs: one record stream per path (oldest first) and a close for all files. */
+export interface OpenedInputs {
+  streams: AsyncIterable<DiffRecord>[];
+  close(): void;
+}
+
+/**
+ * Opens wdiff paths (sorted or indexed, dispatching on the header); `-` reads a sorted wdiff
+ * from stdin.
+ *
+ * @param paths input paths, oldest first
+ * @param io the command's streams (stdin)
+ * @param stats receives wdiffNr and dataSize per input as it is read
+ */
+export async function openWdiffInputs(
+  paths: readonly string[],
+  io: CommandIo,
+  stats: DiffStatistics,
+): Promise<OpenedInputs> {
+  const closers: (() => void)[] = [];
+  const close = () => {
+    for (const closer of closers) closer();
+  };
+  const streams: AsyncIterable<DiffRecord>[] = [];
+  try {
+    for (const path of paths) {
+      if (path === "-") {
+        const reader = await readWdiffStream(new BufferedReader(io.stdin));
+        streams.push(countedRecords(reader, stats));
+        continue;
+      }
+      const opened = await openWdiff(path);
+      closers.push(opened.close);
+      streams.push(countedRecords(opened.reader, stats));
+    }
+  } catch (error) {
+    close();
+    throw error;
+  }
+  return { streams, close };
+}
+
+/** An output path opened for writing; `finish` syncs regular files (never pipes) and closes. */
+export interface OpenedOutput {
+  sink: ByteSink;
+  finish(options: { sync: boolean }): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Opens an output path (`-` = stdout), created with mode 0644 and truncated.
+ *
+ * @param path the path or `-`
+ * @param stdout the command's stdout
+ */
+export async function openOutput(path: string, stdout: ByteSink): Promise<OpenedOutput> {
+  if (path === "-") {
+    return { sink: stdout, finish: () => Promise.resolve(), close: () => {} };
+  }
+  const file = await Deno.open(path, { write: true, create: true, truncate: true, mode: 0o644 });
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    file.close();
+  };
+  return {
+    sink: file,
+    close,
+    finish: async ({ sync }) => {
+      // fdatasync fails on pipes and character devices; only regular files need it.
+      if (sync && (await file.stat()).isFile) await file.syncData();
+      close();
+    },
+  };
+}
+
+/** Parses `-cmpr` with the original's messages; refuses xz presets walb-tools cannot read. */
+export function parseCompressOption(text: string): CompressOpt {
+  let opt: CompressOpt;
+  try {
+    opt = parseCompressOpt(text);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    if (error.message.startsWith("wrong type:")) {
+      throw new UsageError(`parseCompressionType:${error.message}`, { cause: error });
+    }
+    if (error.message.startsWith("parse error:")) {
+      throw new UsageError(`parseCompressOpt:${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+  if (opt.type === CompressionType.lzma && opt.level > 6) {
+    throw new UsageError(
+      `CompressOpt::verify:lzma level ${opt.level} makes files walb-tools cannot read (use 0..6)`,
+    );
+  }
+  return opt;
+}
+
+/** Figures of one merge, for `-stat`. */
+export interface MergeFigures {
+  input: DiffStatistics;
+  output: DiffStatistics;
+  memory: { peakBytes: number };
+}
+
+/** Fresh counters for {@link MergeFigures}. */
+export function emptyMergeFigures(): MergeFigures {
+  return { input: emptyDiffStatistics(), output: emptyDiffStatistics(), memory: { peakBytes: 0 } };
+}
+
+/** The three `-stat` lines (each ending in a newline). */
+export function formatMergeFigures(
+  figures: MergeFigures,
+  outputFormat: StatisticsFormat = {},
+): string {
+  const kib = Math.ceil(figures.memory.peakBytes / 1024);
+  return `mergeIn  ${formatStatisticsLine(figures.input)}\n` +
+    `mergeOut ${formatStatisticsLine(figures.output, outputFormat)}\n` +
+    `mergeMemUsage ${kib}KiB\n`;
+}
+
+/**
+ * Merges record streams and writes a sorted wdiff with writer variant B and an all-zero uuid.
+ *
+ * @param streams inputs, oldest first
+ * @param sink output
+ * @param options maxBlocks (0 = unlimited), compression, figures to fill
+ */
+export async function writeMergedWdiff(
+  streams: readonly AsyncIterable<DiffRecord>[],
+  sink: ByteSink,
+  options: { maxBlocks: number; compression: CompressOpt; figures: MergeFigures },
+): Promise<void> {
+  const { figures } = options;
+  const writer = new SortedWdiffWriter(new BufferedWriter(sink), { variant: "B" });
+  const setting = { type: options.compression.type, level: options.compression.level };
+  const merged = mergeDiffs(streams, {
+    maxBlocks: options.maxBlocks,
+    inputStats: figures.input,
+    outputStats: figures.output,
+    memory: figures.memory,
+  });
+  for await (const group of groupPacks(merged)) {
+    const pack = buildCompressedPack(group, setting);
+    figures.output.dataSize += pack.payload.length;
+    await writer.addPack(pack.block, pack.payload);
+  }
+  await writer.close();
+  figures.output.wdiffCount = 1;
+}
+
+/** The wdiff-merge subcommand. */
+export const command: Command = {
+  name: "wdiff-merge",
+  summary: "merge wdiff files (oldest first) into one sorted wdiff",
+  run: (args, io) =>
+    runTool("wdiff-merge", io, async ({ log, out }) => {
+      const p = parser();
+      const opts = p.parse(args);
+      const paths = opts.strs("i");
+      if (paths.length === 0) {
+        log.raw("You must specify one or more input wdiff files.\n");
+        out.write(p.usage());
+        return 1;
+      }
+      const compression = parseCompressOption(opts.str("cmpr"));
+      const output = await openOutput(opts.str("o"), io.stdout);
+      try {
+        const maxIoSize = opts.num("x");
+        if (maxIoSize > 0 && maxIoSize < 512) {
+          throw new UsageError("Too small max IO size specified.");
+        }
+        const figures = emptyMergeFigures();
+        const inputs = await openWdiffInputs(paths, io, figures.input);
+        try {
+          await writeMergedWdiff(inputs.streams, output.sink, {
+            maxBlocks: Math.floor(maxIoSize / 512),
+            compression,
+            figures,
+          });
+        } finally {
+          inputs.close();
+        }
+        await output.finish({ sync: false });
+        if (opts.bool("stat")) log.raw(formatMergeFigures(figures));
+      } finally {
+        output.close();
+      }
+      return 0;
+    }),
+};
