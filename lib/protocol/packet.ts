@@ -34,6 +34,8 @@ export interface PacketOptions {
   timeoutMs?: number;
 }
 
+const textDecoder = new TextDecoder();
+
 /** Reads at most this many bytes past a value's start when asked to decode a structure. */
 const DEFAULT_VALUE_SIZE_MAX = 64 * 1024;
 
@@ -280,7 +282,7 @@ export class Packet {
         itemLimit + 9,
       );
       totalSize += bytes.length;
-      items.push(new TextDecoder().decode(bytes));
+      items.push(textDecoder.decode(bytes));
     }
     return items;
   }
