@@ -252,3 +252,15 @@ Deno.test("SerialReader on mutated bytes throws only CorruptDataError or LimitEx
     }
   }
 });
+
+Deno.test("SerialWriter field sequence of HostInfoForBkp matches the §12 example", () => {
+  // AddrPort (string, u16), CompressOpt (u8 type, u8 level, u8 numCpu), u32 delay.
+  const bytes = serialize((w) => w.string("192.168.0.1").u16(10000).u8(5).u8(3).u8(2).u32(60));
+  assertEquals(toHex(bytes), hex("0B 31 39 32 2E 31 36 38 2E 30 2E 31 10 27 05 03 02 3C"));
+  const r = new SerialReader(bytes);
+  assertEquals(
+    [r.string("addr"), r.u16("port"), r.u8("type"), r.u8("level"), r.u8("cpu"), r.u32("delay")],
+    ["192.168.0.1", 10000, 5, 3, 2, 60],
+  );
+  assert(r.atEnd);
+});
