@@ -123,6 +123,7 @@ export class MemDiff {
    */
   insert(record: DiffRecord): void {
     assert(record.ioBlocks > 0, "cannot insert an empty record");
+    assert(Number.isSafeInteger(record.ioAddress) && record.ioAddress >= 0, "bad io_address");
     assert(
       (record.kind === "normal") === (record.data !== null),
       "only normal records carry data",

@@ -109,8 +109,8 @@ export function randomRecord(
   spaceLb: number,
   ioLbMax: number,
 ): DiffRecord {
-  const ioBlocks = 1 + Math.floor(random() * random() * ioLbMax);
-  const ioAddress = Math.floor(random() * (spaceLb - ioBlocks));
+  const ioBlocks = 1 + Math.floor(random() * random() * Math.min(ioLbMax, spaceLb));
+  const ioAddress = Math.floor(random() * (spaceLb - ioBlocks + 1));
   const roll = random();
   const kind: DiffKind = roll < 0.6 ? "normal" : roll < 0.8 ? "allZero" : "discard";
   return stampedRecord(id, ioAddress, ioBlocks, kind);
