@@ -168,7 +168,8 @@ export async function negotiate(
         reason: `option ${option} data of ${length} bytes is over ${NBD_LIMITS.optionDataSizeMax}`,
       };
     }
-    const data = (await reader.readRequired(length, "NBD option data")).slice();
+    const data = new Uint8Array(length); // length checked against the limit above
+    await reader.readInto(data, "NBD option data");
     if (option === NBD_OPT_EXPORT_NAME) {
       let name;
       try {
