@@ -6,7 +6,16 @@
  * If the test run dies before its summary (a type error, say), the line still reports a failure.
  */
 
-const DEBIAN_PACKAGES: string[] = [];
+/** Debian packages the integration tests use (real NBD clients, qemu, FUSE, fio). */
+const DEBIAN_PACKAGES: string[] = [
+  "libnbd-bin",
+  "nbdkit",
+  "qemu-utils",
+  "fuse3",
+  "fio",
+  "e2fsprogs",
+  "mount",
+];
 
 async function run(cmd: string[], env: Record<string, string> = {}): Promise<number> {
   const child = new Deno.Command(cmd[0]!, {
