@@ -45,23 +45,56 @@ function checkRange(size: number, offset: number, length: number): void {
  * ```
  */
 export class MemoryRandomAccess implements RandomAccessSource {
+  /** Size in bytes (the array's length). */
   readonly size: number;
   #bytes: Uint8Array;
+  /**
+   * Wraps `bytes` without copying; tests and small files read fully into memory use it.
+   *
+   * @param bytes the whole content
+   */
   constructor(bytes: Uint8Array) {
     this.#bytes = bytes;
     this.size = bytes.length;
   }
+  /**
+   * Copies `length` bytes at `offset`.
+   *
+   * @param offset byte offset, 0 ≤ offset
+   * @param length byte count
+   * @returns a new array the caller owns
+   * @throws {CorruptDataError} when `offset + length` passes the end
+   */
   readAt(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this.size, offset, length);
     return Promise.resolve(this.#bytes.slice(offset, offset + length));
   }
+  /** Nothing to release. */
   close(): void {}
 }
 
 /** Random-access source over an open Deno.FsFile (its size taken once, at open). */
 export class FileRandomAccess implements RandomAccessSource {
+  /** Size in bytes, as given at construction (a file growing later is not seen). */
   readonly size: number;
   #file: Deno.FsFile;
+  /**
+   * Wraps an open file; prefer {@link FileRandomAccess.open}, which takes the size itself.
+   *
+   * @param file a file open for reading; this object owns it and closes it in {@link close}
+   * @param size the file size in bytes
+   * @example
+   * ```ts
+   * import { FileRandomAccess } from "./random_access.ts";
+   * const path = await Deno.makeTempFile();
+   * await Deno.writeFile(path, Uint8Array.of(7, 8, 9));
+   * const source = new FileRandomAccess(await Deno.open(path), 3);
+   * const bytes = await source.readAt(2, 1);
+   * source.close();
+   * await Deno.remove(path);
+   * if (bytes[0] !== 9) throw new Error("wrong");
+   * ```
+   */
   constructor(file: Deno.FsFile, size: number) {
     this.#file = file;
     this.size = size;
@@ -83,6 +116,15 @@ export class FileRandomAccess implements RandomAccessSource {
     }
   }
 
+  /**
+   * Reads exactly `length` bytes at `offset` (seek, then read until done).
+   *
+   * @param offset byte offset
+   * @param length byte count
+   * @returns a new array the caller owns
+   * @throws {CorruptDataError} when the range passes {@link size}, or the file is shorter
+   *   than `size` (truncated while open)
+   */
   async readAt(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this.size, offset, length);
     const bytes = new Uint8Array(length);
@@ -102,6 +144,7 @@ export class FileRandomAccess implements RandomAccessSource {
     return bytes;
   }
 
+  /** Closes the file; the object is unusable afterwards. */
   close(): void {
     this.#file.close();
   }
@@ -110,14 +153,36 @@ export class FileRandomAccess implements RandomAccessSource {
 /**
  * Sequential {@link ByteSource} view of a random-access source, from `offset` to the end.
  * Lets stream readers (the sorted wdiff reader) consume a positional source.
+ *
+ * @example
+ * ```ts
+ * import { MemoryRandomAccess, RandomAccessByteSource } from "./random_access.ts";
+ * const stream = new RandomAccessByteSource(new MemoryRandomAccess(Uint8Array.of(1, 2, 3)), 1);
+ * const buffer = new Uint8Array(8);
+ * if (await stream.read(buffer) !== 2 || buffer[0] !== 2) throw new Error("wrong");
+ * if (await stream.read(buffer) !== null) throw new Error("expected the end");
+ * ```
  */
 export class RandomAccessByteSource implements ByteSource {
   #source: RandomAccessSource;
   #offset: number;
+  /**
+   * Starts reading at `offset`; does not take ownership (closing `source` is the caller's).
+   *
+   * @param source the positional source
+   * @param offset byte offset of the first byte to read (default 0)
+   */
   constructor(source: RandomAccessSource, offset = 0) {
     this.#source = source;
     this.#offset = offset;
   }
+  /**
+   * Reads up to `p.length` bytes at the current offset and advances past them.
+   *
+   * @param p destination buffer
+   * @returns bytes read, or null at the end of the source
+   * @throws {CorruptDataError} when the underlying source is shorter than its size
+   */
   async read(p: Uint8Array): Promise<number | null> {
     const n = Math.min(p.length, this.#source.size - this.#offset);
     if (n <= 0) return null;

@@ -8,15 +8,39 @@ import { CorruptDataError } from "../errors.ts";
 
 /** Something to read bytes from (Deno.FsFile, Deno.stdin, a socket). */
 export interface ByteSource {
+  /**
+   * Reads up to `p.length` bytes into `p` (Deno.Reader semantics: a short read is normal).
+   *
+   * @returns bytes read, or null at the end of the stream
+   */
   read(p: Uint8Array): Promise<number | null>;
 }
 
 /** Something to write bytes to (Deno.FsFile, Deno.stdout, a socket). */
 export interface ByteSink {
+  /**
+   * Writes some bytes of `p` (Deno.Writer semantics: may write fewer; see {@link writeAll}).
+   *
+   * @returns bytes written
+   */
   write(p: Uint8Array): Promise<number>;
 }
 
-/** Writes every byte of `bytes` to `sink`. */
+/**
+ * Writes every byte of `bytes` to `sink`, looping over short writes (pipes and sockets
+ * accept partial buffers).
+ *
+ * @param sink where to write
+ * @param bytes what to write
+ * @throws whatever `sink.write` throws (e.g. Deno.errors.BrokenPipe)
+ * @example
+ * ```ts
+ * import { MemorySink, writeAll } from "./stream.ts";
+ * const sink = new MemorySink();
+ * await writeAll(sink, Uint8Array.of(1, 2, 3));
+ * if (sink.bytes().length !== 3) throw new Error("wrong");
+ * ```
+ */
 export async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < bytes.length) offset += await sink.write(bytes.subarray(offset));
@@ -42,6 +66,13 @@ export class BufferedReader {
   /** Bytes consumed so far by readExact/skip. */
   position = 0;
 
+  /**
+   * Wraps `source`; the buffer grows past `bufferSize` when one readExact asks for more, so
+   * callers check lengths read from input against their limits first.
+   *
+   * @param source the stream to read; not closed by this reader
+   * @param bufferSize initial buffer size in bytes (default 1 MiB)
+   */
   constructor(source: ByteSource, bufferSize = 1 << 20) {
     this.#source = source;
     this.#buffer = new Uint8Array(bufferSize);
@@ -117,6 +148,21 @@ export class BufferedWriter {
   /** Bytes accepted so far. */
   position = 0;
 
+  /**
+   * Wraps `sink`; writes reach it when the buffer fills or on {@link flush}.
+   *
+   * @param sink where to write; not closed by this writer
+   * @param bufferSize buffer size in bytes (default 1 MiB); larger writes bypass the buffer
+   * @example
+   * ```ts
+   * import { BufferedWriter, MemorySink } from "./stream.ts";
+   * const sink = new MemorySink();
+   * const writer = new BufferedWriter(sink, 4);
+   * await writer.write(Uint8Array.of(1, 2));
+   * await writer.flush();
+   * if (sink.bytes().length !== 2 || writer.position !== 2) throw new Error("wrong");
+   * ```
+   */
   constructor(sink: ByteSink, bufferSize = 1 << 20) {
     this.#sink = sink;
     this.#buffer = new Uint8Array(bufferSize);
@@ -147,9 +193,27 @@ export class BufferedWriter {
 export class MemorySource implements ByteSource {
   #bytes: Uint8Array;
   #offset = 0;
+  /**
+   * Reads `bytes` from the start; not copied, so it must not change while read.
+   *
+   * @param bytes the whole stream content
+   * @example
+   * ```ts
+   * import { MemorySource } from "./stream.ts";
+   * const source = new MemorySource(Uint8Array.of(5, 6));
+   * const buffer = new Uint8Array(1);
+   * if (await source.read(buffer) !== 1 || buffer[0] !== 5) throw new Error("wrong");
+   * ```
+   */
   constructor(bytes: Uint8Array) {
     this.#bytes = bytes;
   }
+  /**
+   * Copies the next bytes into `p`.
+   *
+   * @param p destination buffer
+   * @returns bytes copied, or null once everything was read
+   */
   read(p: Uint8Array): Promise<number | null> {
     if (this.#offset >= this.#bytes.length) return Promise.resolve(null);
     const n = Math.min(p.length, this.#bytes.length - this.#offset);
@@ -163,6 +227,12 @@ export class MemorySource implements ByteSource {
 export class MemorySink implements ByteSink {
   #chunks: Uint8Array[] = [];
   #length = 0;
+  /**
+   * Keeps a copy of `p` (callers may reuse their buffer).
+   *
+   * @param p bytes to append
+   * @returns `p.length`: a memory sink never writes short
+   */
   write(p: Uint8Array): Promise<number> {
     this.#chunks.push(p.slice());
     this.#length += p.length;

@@ -295,6 +295,17 @@ export class MurmurStreamHasher {
   readonly #accumulator = new Uint8Array(16);
   readonly #scratch = new Uint8Array(16);
 
+  /**
+   * Starts an empty hash (digest all zeros) whose first buffer is hashed with `seed0`.
+   * walb-tools seeds with 0 for image hashes; the protocol's hash sync passes its own seed.
+   *
+   * @param seed0 seed of the first buffer, taken mod 2^32
+   * @example
+   * ```ts
+   * import { MurmurStreamHasher } from "./murmur3.ts";
+   * if (new MurmurStreamHasher(2 ** 32 + 5).seed !== 5) throw new Error("wrong");
+   * ```
+   */
   constructor(seed0: number) {
     this.#seed = seed0 >>> 0;
   }

@@ -29,11 +29,13 @@ export function snapshotGid(previous: MetaLsidGid, lsid: bigint, maxWlogSendPb: 
 
 /** What {@link takeSnapshot} needs besides the records. */
 export interface TakeSnapshotInit {
+  /** lsid of the log at the snapshot (the storage's latest lsid when asked). */
   lsid: bigint;
   /** False for explicit (`walbc snapshot`), true for implicit snapshots. */
   isMergeable: boolean;
   /** Unix seconds now. */
   timestamp: number;
+  /** Largest lsid range (pb) of one wlog transfer; spaces the gids (see {@link snapshotGid}). */
   maxWlogSendPb: bigint;
 }
 
@@ -54,9 +56,13 @@ export function takeSnapshot(
 
 /** One wlog transfer: records, end lsid and the diff sent to the proxy. */
 export interface TransferRange {
+  /** Begin record: the done record; the transfer starts at its lsid. */
   readonly recB: MetaLsidGid;
+  /** End record: the farthest queued record the range reaches or heads for. */
   readonly recE: MetaLsidGid;
+  /** lsid where this transfer stops (≤ recE.lsid; smaller when maxWlogSendPb cuts it). */
   readonly lsidE: bigint;
+  /** The MetaDiff the proxy receives for this range. */
   readonly diff: MetaDiff;
   /** True when the range reaches recE (lsidE == recE.lsid). */
   readonly isComplete: boolean;

@@ -29,7 +29,9 @@ export interface MetaDiff {
   readonly isCompDiff: boolean;
   /** Unix seconds (UTC) of the snapshot reached by applying the diff. */
   readonly timestamp: number;
+  /** The snapshot the diff applies to (its begin). */
   readonly snapB: MetaSnap;
+  /** The snapshot reached after applying the diff (its end). */
   readonly snapE: MetaSnap;
   /** wdiff file size in bytes (0 when unknown). */
   readonly dataSize: number;
@@ -37,9 +39,13 @@ export interface MetaDiff {
 
 /** Fields of {@link metaDiff} besides the snapshots. */
 export interface MetaDiffInit {
+  /** See {@link MetaDiff.isMergeable} (default false). */
   isMergeable?: boolean;
+  /** See {@link MetaDiff.isCompDiff} (default false). */
   isCompDiff?: boolean;
+  /** Unix seconds (UTC) of snapE (default 0). */
   timestamp?: number;
+  /** wdiff file size in bytes (default 0, unknown). */
   dataSize?: number;
 }
 

@@ -22,6 +22,19 @@ export type MergeablePredicate = (diff: MetaDiff, merged: MetaDiff) => boolean;
 
 /** No diff can make progress where one is needed (a gap in the diffs). */
 export class NoApplicableDiffError extends Error {
+  /**
+   * Raised by the selection algorithms when the diffs on disk have a gap, so an archive cannot
+   * reach a clean snapshot; kept apart from corrupt-data errors because the files are fine.
+   *
+   * @param message the gid where progress stopped
+   * @example
+   * ```ts
+   * import { NoApplicableDiffError } from "./meta_diff_manager.ts";
+   * if (new NoApplicableDiffError("gap at gid 5").name !== "NoApplicableDiffError") {
+   *   throw new Error("wrong");
+   * }
+   * ```
+   */
   constructor(message: string) {
     super(message);
     this.name = "NoApplicableDiffError";
@@ -30,7 +43,9 @@ export class NoApplicableDiffError extends Error {
 
 /** A diff whose isMergeable flag changed: the archive renames its file. */
 export interface ChangedDiff {
+  /** The diff as it was (its current file name). */
   readonly before: MetaDiff;
+  /** The same diff with the new flag (its new file name). */
   readonly after: MetaDiff;
 }
 
@@ -38,7 +53,18 @@ export interface ChangedDiff {
 export class MetaDiffManager {
   #diffs: MetaDiff[] = [];
 
-  /** @param diffs initial diffs (e.g. from a directory scan) */
+  /**
+   * Starts with `diffs`, added one by one (see {@link add}) so their order follows the
+   * index order whatever order the directory scan returned them in.
+   *
+   * @param diffs initial diffs (e.g. from a directory scan)
+   * @throws {Error} when two diffs have the same snapB and snapE
+   * @example
+   * ```ts
+   * import { MetaDiffManager } from "./meta_diff_manager.ts";
+   * if (new MetaDiffManager().size !== 0) throw new Error("wrong");
+   * ```
+   */
   constructor(diffs: Iterable<MetaDiff> = []) {
     for (const diff of diffs) this.add(diff);
   }

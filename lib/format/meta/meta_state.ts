@@ -28,6 +28,7 @@ export interface MetaState {
   readonly isApplying: boolean;
   /** Unix seconds of snapB (of the target when applying). */
   readonly timestamp: number;
+  /** The snapshot the base image holds (the apply's begin when applying). */
   readonly snapB: MetaSnap;
   /** Meaningful only when applying; otherwise equal to snapB as the original writes it. */
   readonly snapE: MetaSnap;

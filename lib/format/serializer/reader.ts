@@ -24,6 +24,24 @@ import {
 
 /** The input ends inside a value: corrupt for a file, "read more" for a stream. */
 export class SerialTruncatedError extends CorruptDataError {
+  /**
+   * Says the input ended inside a value. A file reader reports it as corruption; the
+   * protocol layer reads `missingSize` more bytes and decodes again from its saved position.
+   *
+   * @param what the value being read, e.g. "MetaDiff preamble"
+   * @param offset byte offset of the value in its file or stream
+   * @param missingSize bytes known to be missing (at least; a varint may need more)
+   * @example
+   * ```ts
+   * import { SerialReader, SerialTruncatedError } from "./reader.ts";
+   * try {
+   *   new SerialReader(Uint8Array.of(0x11)).u16("preamble");
+   *   throw new Error("no error");
+   * } catch (error) {
+   *   if (!(error instanceof SerialTruncatedError) || error.missingSize !== 1) throw error;
+   * }
+   * ```
+   */
   constructor(
     what: string,
     offset: number,
@@ -59,6 +77,18 @@ export class SerialReader {
   /** Index of the next byte to read in the given array. */
   position = 0;
 
+  /**
+   * Reads from `bytes[0]` on; the array is not copied, so it must not change while reading.
+   *
+   * @param bytes the serialized input
+   * @param init `baseOffset`: offset of `bytes[0]` in its file or stream, for error messages
+   * @example
+   * ```ts
+   * import { SerialReader } from "./reader.ts";
+   * const r = new SerialReader(Uint8Array.of(1), { baseOffset: 100 });
+   * if (r.offset !== 100 || r.remaining !== 1) throw new Error("wrong");
+   * ```
+   */
   constructor(bytes: Uint8Array, init: SerialReaderInit = {}) {
     this.#bytes = bytes;
     this.#baseOffset = init.baseOffset ?? 0;
