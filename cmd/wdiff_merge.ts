@@ -22,7 +22,7 @@ import {
   type WdiffReader,
 } from "../lib/format/wdiff/mod.ts";
 import { groupPacks, mergeDiffs } from "../lib/format/wdiff/merge.ts";
-import { buildCompressedPack } from "../lib/format/wdiff/sorted_writer.ts";
+import { compressPacks } from "../lib/format/wdiff/merge_workers.ts";
 import { type Command, type CommandIo, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
 
@@ -208,8 +208,7 @@ export async function writeMergedWdiff(
     outputStats: figures.output,
     memory: figures.memory,
   });
-  for await (const group of groupPacks(merged)) {
-    const pack = buildCompressedPack(group, setting);
+  for await (const pack of compressPacks(groupPacks(merged), setting, options.compression.numCpu)) {
     figures.output.dataSize += pack.payload.length;
     await writer.addPack(pack.block, pack.payload);
   }

@@ -155,6 +155,15 @@ for (const codec of ["none", "snappy", "lz4", "gzip", "lzma", "zstd"]) {
   });
 }
 
+Deno.test("wdiff-merge -cmpr numCpu > 1 compresses in workers with the same bytes", async () => {
+  for (const codec of ["snappy", "gzip", "zstd"]) {
+    const one = await run(wdiffMerge, ["-cmpr", `${codec}:0:1`, "-i", ...sortedInputs]);
+    const three = await run(wdiffMerge, ["-cmpr", `${codec}:0:3`, "-i", ...sortedInputs]);
+    assertEquals(three.code, 0, three.stderr);
+    sameBytes(three.stdout, one.stdout, codec);
+  }
+});
+
 Deno.test("wdiff-merge -x 16K equals merged.x16k.snappy.wdiff", async () => {
   const result = await run(wdiffMerge, ["-x", "16K", "-i", ...sortedInputs]);
   assertEquals(result.code, 0, result.stderr);

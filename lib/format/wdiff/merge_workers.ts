@@ -1,0 +1,108 @@
+/**
+ * Parallel compression of variant B packs (`CompressOpt.numCpu` > 1): packs are grouped in
+ * order by uncompressed size (`groupPacks`), so each can be compressed independently; results
+ * are yielded in input order, so the output bytes never depend on the number of workers.
+ *
+ * @module
+ */
+import { assert } from "../../errors.ts";
+import type { DiffRecord } from "./diff_record.ts";
+import type { PackJob, PackResult } from "./merge_worker.ts";
+import { buildCompressedPack, type BuiltPack } from "./sorted_writer.ts";
+import type { CompressionSetting } from "./stored_data.ts";
+
+/** A pool of workers compressing packs. */
+export class PackCompressorPool {
+  #workers: Worker[] = [];
+  #pending = new Map<number, { resolve(pack: BuiltPack): void; reject(error: Error): void }>();
+  #nextId = 0;
+  #nextWorker = 0;
+
+  constructor(workerCount: number) {
+    assert(workerCount >= 1, "at least one worker");
+    for (let i = 0; i < workerCount; i++) {
+      const worker = new Worker(new URL("./merge_worker.ts", import.meta.url).href, {
+        type: "module",
+      });
+      worker.onmessage = (event: MessageEvent<PackResult>) => this.#settle(event.data);
+      worker.onerror = (event) => {
+        event.preventDefault();
+        for (const waiter of this.#pending.values()) waiter.reject(new Error(event.message));
+        this.#pending.clear();
+      };
+      this.#workers.push(worker);
+    }
+  }
+
+  #settle(result: PackResult): void {
+    const waiter = this.#pending.get(result.id);
+    if (waiter === undefined) return;
+    this.#pending.delete(result.id);
+    if ("error" in result) waiter.reject(new Error(`pack compression failed: ${result.error}`));
+    else waiter.resolve({ block: result.block, payload: result.payload });
+  }
+
+  /** Compresses one pack on the next worker (round robin). */
+  compress(records: readonly DiffRecord[], setting: CompressionSetting): Promise<BuiltPack> {
+    let size = 0;
+    for (const record of records) size += record.data?.length ?? 0;
+    // One contiguous copy, transferred: cloning views would copy their whole buffers.
+    const data = new Uint8Array(size);
+    let offset = 0;
+    for (const record of records) {
+      if (record.data === null) continue;
+      data.set(record.data, offset);
+      offset += record.data.length;
+    }
+    const job: PackJob = {
+      id: this.#nextId++,
+      records: records.map(({ ioAddress, ioBlocks, kind }) => ({ ioAddress, ioBlocks, kind })),
+      data,
+      setting: { type: setting.type, level: setting.level },
+    };
+    const worker = this.#workers[this.#nextWorker]!;
+    this.#nextWorker = (this.#nextWorker + 1) % this.#workers.length;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(job.id, { resolve, reject });
+      worker.postMessage(job, [data.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** Stops every worker. */
+  close(): void {
+    for (const worker of this.#workers) worker.terminate();
+    this.#workers = [];
+  }
+}
+
+/**
+ * Compresses pack groups with `workerCount` workers (1 = in this thread), in order.
+ *
+ * @param groups record groups from `groupPacks`
+ * @param setting codec and level
+ * @param workerCount parallelism; never changes the bytes
+ * @returns the built packs in input order
+ */
+export async function* compressPacks(
+  groups: AsyncIterable<DiffRecord[]>,
+  setting: CompressionSetting,
+  workerCount: number,
+): AsyncGenerator<BuiltPack> {
+  if (workerCount <= 1) {
+    for await (const group of groups) yield buildCompressedPack(group, setting);
+    return;
+  }
+  const pool = new PackCompressorPool(workerCount);
+  const inFlight: Promise<BuiltPack>[] = [];
+  try {
+    for await (const group of groups) {
+      inFlight.push(pool.compress(group, setting));
+      if (inFlight.length >= workerCount) yield await inFlight.shift()!;
+    }
+    while (inFlight.length > 0) yield await inFlight.shift()!;
+  } finally {
+    // Settle what is left so no rejection goes unhandled, then stop the workers.
+    await Promise.allSettled(inFlight);
+    pool.close();
+  }
+}
