@@ -1,0 +1,86 @@
+import { assert, assertEquals, assertRejects } from "../../testing/assert.ts";
+import { MemoryNet } from "../../testing/net.ts";
+import { realClock } from "../../clock.ts";
+import { runClient } from "../../protocol/connection.ts";
+import { runShutdownClient, runSleepClient, runVersionClient } from "../../protocol/builtin.ts";
+import { runGetClient } from "../../protocol/get.ts";
+import { RemoteError } from "../../protocol/errors.ts";
+import { MemoryLogger } from "./logger.ts";
+import { ServerRuntime } from "./server.ts";
+
+const ADDR = { hostname: "s0", port: 5000 };
+
+function makeServer(net: MemoryNet, maxConnections = 10) {
+  const logger = new MemoryLogger();
+  const runtime = new ServerRuntime({
+    role: "archive",
+    serverId: "s0",
+    clock: realClock,
+    net,
+    logger,
+    listen: ADDR,
+    timeoutMs: 2000,
+    maxConnections,
+    versionDescription: "version:1.0.19",
+  });
+  runtime.register("get", async (context) => {
+    await runtime.serveGet(
+      context,
+      new Map([["handler-stat", () => Promise.resolve(runtime.stats.takeLines())]]),
+    );
+  });
+  runtime.start();
+  return { runtime, logger, done: runtime.run() };
+}
+
+async function call<T>(
+  net: MemoryNet,
+  protocolName: string,
+  body: (p: import("../../protocol/packet.ts").Packet) => Promise<T>,
+) {
+  return await runClient(await net.connect(ADDR), {
+    clock: realClock,
+    clientId: "ctl",
+    protocolName,
+    timeoutMs: 2000,
+  }, body);
+}
+
+Deno.test("ServerRuntime serves built-ins, counts handlers and shuts down gracefully", async () => {
+  const net = new MemoryNet();
+  const { logger, done } = makeServer(net);
+  assertEquals(await call(net, "version", runVersionClient), "version:1.0.19");
+  await call(net, "sleep", (p) => runSleepClient(p, 0n));
+  const stat = await call(net, "get", (p) => runGetClient(p, ["handler-stat"]));
+  assert((stat.value as string[]).includes("PROTOCOL_COUNT\tversion\tctl\t1"), String(stat.value));
+  await assertRejects(() => call(net, "nope", () => Promise.resolve()), RemoteError);
+  await call(net, "shutdown", (p) => runShutdownClient(p, false));
+  await done;
+  assert(logger.has("run:Ready to accept connections"));
+  assert(logger.has("shutdown walb archive server"));
+});
+
+Deno.test("ServerRuntime does not accept past -maxconn until a slot frees", async () => {
+  const net = new MemoryNet();
+  const { runtime, logger, done } = makeServer(net, 1);
+  const sleeping = call(net, "sleep", (p) => runSleepClient(p, 1n));
+  await new Promise((r) => setTimeout(r, 50));
+  const version = call(net, "version", runVersionClient);
+  await new Promise((r) => setTimeout(r, 50));
+  assert(logger.has("MultiThreadedServer:exceeds max concurrency"));
+  assertEquals(runtime.activeConnections, 1);
+  await sleeping;
+  assertEquals(await version, "version:1.0.19");
+  runtime.requestShutdown(true);
+  await done;
+});
+
+Deno.test("ServerRuntime force shutdown aborts a running sleep", async () => {
+  const net = new MemoryNet();
+  const { runtime, done } = makeServer(net);
+  const sleeping = call(net, "sleep", (p) => runSleepClient(p, 100n));
+  await new Promise((r) => setTimeout(r, 50));
+  runtime.requestShutdown(true);
+  await sleeping;
+  await done;
+});
