@@ -6,7 +6,7 @@
 import { UsageError } from "../lib/errors.ts";
 import { BufferedReader } from "../lib/io/stream.ts";
 import { type RestoreEvent, restoreWlog } from "../lib/device/ldev_writer.ts";
-import { formatLogpack, WlogReader } from "../lib/format/wlog/mod.ts";
+import { formatLogpack, MAX_LSID, WlogReader } from "../lib/format/wlog/mod.ts";
 import { type Command, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
 import { openLogDevice } from "./wldev_info.ts";
@@ -51,6 +51,12 @@ export const command: Command = {
       const wlog = new WlogReader(new BufferedReader(io.stdin), { verifyPayload: false });
       const header = await wlog.readHeader();
       if (header === null) throw new UsageError("empty input, no wlog header");
+      const newBegin = header.beginLsid + lsidDiff;
+      if (newBegin < 0n || newBegin > MAX_LSID) {
+        throw new UsageError(
+          `lsid diff ${lsidDiff} moves begin lsid ${header.beginLsid} out of range`,
+        );
+      }
       out.line(`Try to restore lsid range [${header.beginLsid}, ${header.endLsid})`);
       if (lsidDiff !== 0n) {
         out.line(
