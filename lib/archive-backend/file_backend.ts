@@ -1,0 +1,139 @@
+/**
+ * The file backend: every image is a sparse file named as its LV in one directory
+ * (`-images DIR`, default `<base>/_images`). Snapshots are sparse copies (zero regions stay
+ * holes). Sizes are exact (no extent rounding).
+ *
+ * @module
+ */
+import { assert } from "../errors.ts";
+import { type BlockDevice, FileDevice } from "../device/block/mod.ts";
+import type { ArchiveBackend, ImageInfo, SnapshotOptions } from "./backend.ts";
+import { parseImageName } from "./names.ts";
+
+/** Bytes copied per step by snapshot copies (all-zero steps become holes). */
+const COPY_CHUNK_BYTES = 1 << 20;
+
+/** Images as sparse files in a directory. */
+export class FileBackend implements ArchiveBackend {
+  readonly kind = "file";
+  readonly thinPool = "";
+
+  /** @param location the image directory (must exist) */
+  constructor(readonly location: string) {}
+
+  path(name: string): string {
+    assert(!name.includes("/") && name !== "" && name !== "." && name !== "..", "image name");
+    return `${this.location}/${name}`;
+  }
+
+  async list(): Promise<ImageInfo[]> {
+    const out: ImageInfo[] = [];
+    for await (const entry of Deno.readDir(this.location)) {
+      if (!entry.isFile || parseImageName(entry.name) === undefined) continue;
+      out.push({ name: entry.name, sizeBytes: (await Deno.stat(this.path(entry.name))).size });
+    }
+    return out.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  }
+
+  async exists(name: string): Promise<boolean> {
+    try {
+      return (await Deno.stat(this.path(name))).isFile;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw error;
+    }
+  }
+
+  async sizeBytes(name: string): Promise<number> {
+    return (await Deno.stat(this.path(name))).size;
+  }
+
+  async create(name: string, sizeBytes: number): Promise<void> {
+    assert(Number.isSafeInteger(sizeBytes) && sizeBytes >= 0, "image size");
+    const file = await Deno.open(this.path(name), { write: true, createNew: true, mode: 0o644 });
+    try {
+      await file.truncate(sizeBytes);
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await this.#syncDir();
+  }
+
+  async resize(name: string, sizeBytes: number): Promise<void> {
+    const current = await this.sizeBytes(name);
+    if (sizeBytes < current) {
+      throw new RangeError(`Cannot resize image ${name}: shrinking ${current} to ${sizeBytes}`);
+    }
+    await Deno.truncate(this.path(name), sizeBytes);
+  }
+
+  async remove(name: string): Promise<void> {
+    await Deno.remove(this.path(name));
+    await this.#syncDir();
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    if (await this.exists(to)) throw new Deno.errors.AlreadyExists(`image ${to} exists`);
+    await Deno.rename(this.path(from), this.path(to));
+    await this.#syncDir();
+  }
+
+  async snapshot(origin: string, name: string, options: SnapshotOptions = {}): Promise<void> {
+    const originSize = await this.sizeBytes(origin);
+    const sizeBytes = options.sizeBytes ?? originSize;
+    const source = await Deno.open(this.path(origin), { read: true });
+    try {
+      const target = await Deno.open(this.path(name), { write: true, createNew: true });
+      try {
+        await target.truncate(sizeBytes);
+        const chunk = new Uint8Array(COPY_CHUNK_BYTES);
+        const copyBytes = Math.min(originSize, sizeBytes);
+        for (let offset = 0; offset < copyBytes; offset += COPY_CHUNK_BYTES) {
+          const length = Math.min(COPY_CHUNK_BYTES, copyBytes - offset);
+          const view = chunk.subarray(0, length);
+          await source.seek(offset, Deno.SeekMode.Start);
+          let filled = 0;
+          while (filled < length) {
+            const n = await source.read(view.subarray(filled));
+            if (n === null) throw new Error(`Cannot copy image ${origin}: short read at ${offset}`);
+            filled += n;
+          }
+          if (isAllZero(view)) continue;
+          await target.seek(offset, Deno.SeekMode.Start);
+          let written = 0;
+          while (written < length) written += await target.write(view.subarray(written));
+        }
+        await target.sync();
+      } finally {
+        target.close();
+      }
+    } catch (error) {
+      await Deno.remove(this.path(name)).catch(() => {});
+      throw error;
+    } finally {
+      source.close();
+    }
+    await this.#syncDir();
+  }
+
+  async open(name: string, options: { readOnly?: boolean } = {}): Promise<BlockDevice> {
+    return await FileDevice.open(this.path(name), { readOnly: options.readOnly ?? false });
+  }
+
+  async #syncDir(): Promise<void> {
+    const dir = await Deno.open(this.location, { read: true });
+    try {
+      await dir.sync();
+    } finally {
+      dir.close();
+    }
+  }
+}
+
+function isAllZero(bytes: Uint8Array): boolean {
+  const words = new BigUint64Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 3);
+  for (const word of words) if (word !== 0n) return false;
+  for (let i = words.length * 8; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}

@@ -1,0 +1,34 @@
+import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
+import { FileBackend } from "./file_backend.ts";
+
+Deno.test("FileBackend: create, snapshot (sparse copy), resize, rename, list, remove", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const backend = new FileBackend(dir);
+    await backend.create("wb_v", 3 << 20);
+    assertEquals(await backend.sizeBytes("wb_v"), 3 << 20);
+    const device = await backend.open("wb_v");
+    await device.write(2 << 20, new Uint8Array(512).fill(7));
+    await device.close();
+    await backend.snapshot("wb_v", "wr_v_1_tmp");
+    const copy = await backend.open("wr_v_1_tmp", { readOnly: true });
+    assertEquals((await copy.read(2 << 20, 512))[100], 7);
+    assertEquals((await copy.read(0, 512))[0], 0);
+    await copy.close();
+    const stat = await Deno.stat(backend.path("wr_v_1_tmp"));
+    assert(stat.blocks! * 512 < 3 << 20, `sparse copy uses ${stat.blocks} blocks`);
+    await backend.rename("wr_v_1_tmp", "wr_v_1");
+    await backend.resize("wb_v", 4 << 20);
+    await assertRejects(() => backend.resize("wb_v", 1 << 20), RangeError);
+    await Deno.writeFile(`${dir}/other`, new Uint8Array(1));
+    assertEquals((await backend.list()).map((i) => `${i.name}:${i.sizeBytes}`), [
+      `wb_v:${4 << 20}`,
+      `wr_v_1:${3 << 20}`,
+    ]);
+    await backend.remove("wr_v_1");
+    assert(!(await backend.exists("wr_v_1")));
+    assertEquals(backend.path("wb_v"), `${dir}/wb_v`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
