@@ -1,0 +1,42 @@
+/**
+ * Named limits and defaults of the userland WalB engine (kept beside it, like the block
+ * layer's, until they move to lib/limits.ts). Relations are asserted when the module loads.
+ *
+ * @module
+ */
+import { assert } from "../../errors.ts";
+import { BLOCK_LIMITS } from "../block/block_device.ts";
+
+export const WALB_ENGINE_LIMITS = {
+  /** Default checkpoint interval [ms] (driver default, §5.4). */
+  checkpointIntervalMsDefault: 10_000,
+  /** Largest checkpoint interval [ms]: one day (§5.4). */
+  checkpointIntervalMsMax: 86_400_000,
+  /** Default `max_logpack_kb` (wdevc default, §6.3); 0 means unlimited. */
+  maxLogpackKbDefault: 32,
+  /** Default `max_pending_mb` (wdevc default): logged data not yet on the ddev. */
+  maxPendingMbDefault: 32,
+  /** Upper bound of `max_pending_mb` (MAX_PENDING_MB). */
+  maxPendingMbMax: 16384,
+  /** Default `log_flush_interval_ms` (wdevc default): periodic ldev flush. */
+  logFlushIntervalMsDefault: 100,
+  /** Default `log_flush_interval_mb` (wdevc default): flush the ldev after this much log. */
+  logFlushIntervalMbDefault: 16,
+  /** Packs written to the ldev in one batch (driver `n_pack_bulk` default). */
+  packsPerBatchMax: 128,
+  /** Longest WalB device name (WALB_DEV_NAME_MAX_LEN). */
+  nameLengthMax: 25,
+  /** Longest freeze timeout [s] (FREEZE clips to one day). */
+  freezeTimeoutSecMax: 86_400,
+  /** Bytes of one ldev or ddev call: the block layer's I/O limit. */
+  ioSizeBytesMax: BLOCK_LIMITS.ioSizeMax,
+} as const;
+
+assert(
+  WALB_ENGINE_LIMITS.ioSizeBytesMax >= 65535 * 512,
+  "a normal record's payload fits in one device call",
+);
+assert(
+  WALB_ENGINE_LIMITS.maxPendingMbDefault <= WALB_ENGINE_LIMITS.maxPendingMbMax,
+  "default max pending within the driver bound",
+);

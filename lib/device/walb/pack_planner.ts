@@ -1,0 +1,176 @@
+/**
+ * Turning queued write requests into logpacks (device-and-wlog.md §5.2 step 1, §3.3–3.4, §9
+ * items 2–4): requests are split into records of at most 65535 lb (and at most half the
+ * ring, so a pack with its padding always fits), packed in arrival order until the header is
+ * full, total_io_size would pass 65535 or `max_logpack_pb`, or a flush is reached. Padding
+ * keeps every payload inside the ring. Planning does not consume the queue: the engine
+ * commits a plan once the log has room for it.
+ *
+ * @module
+ */
+import { assert } from "../../errors.ts";
+import {
+  lbToPbCount,
+  LOGICAL_BLOCK_SIZE,
+  MAX_DISCARD_IO_SECTORS,
+  MAX_NORMAL_IO_SECTORS,
+} from "../../format/wlog/constants.ts";
+import { isNormalRecord, isPaddingRecord } from "../../format/wlog/logpack.ts";
+import { type Logpack, LogpackBuilder } from "../../format/wlog/logpack_builder.ts";
+import type { DataIo } from "./data_io.ts";
+import type { LsidRun } from "./ldev.ts";
+
+/** A write or discard waiting to be logged. */
+export interface IoRequest {
+  kind: "write" | "discard";
+  offsetLb: number;
+  sizeLb: number;
+  /** The payload of a write (sizeLb * 512 bytes); null for a discard. */
+  data: Uint8Array | null;
+  fua: boolean;
+  /** lb already placed in committed packs. */
+  cursorLb: number;
+  settled: boolean;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** A flush waiting for the log before it to be durable. */
+export interface FlushRequest {
+  kind: "flush";
+  settled: boolean;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** Anything in the engine's submit queue, in arrival order. */
+export type QueuedRequest = IoRequest | FlushRequest;
+
+/** One slice of a request that became one record. */
+export interface PlannedPiece {
+  request: IoRequest;
+  startLb: number;
+  sizeLb: number;
+}
+
+/** A sealed pack ready to be committed. */
+export interface PlannedPack {
+  pack: Logpack;
+  pieces: PlannedPiece[];
+  /** What to write on the ldev: the header and payloads (padding payloads are not written). */
+  runs: LsidRun[];
+  /** The pack's IOs for the ddev, in record order (payloads copied into `runs`). */
+  dataIos: DataIo[];
+  /** Bytes of write payload (what the pack adds to pending data). */
+  payloadBytes: number;
+}
+
+/** Geometry and limits of planning. */
+export interface PlanParams {
+  pbs: number;
+  salt: number;
+  ringBufferSize: bigint;
+  /** max_logpack_pb; 0 means unlimited. */
+  maxLogpackPb: number;
+}
+
+/** Largest normal record [lb]: 65535 lb, at most (ring − 1) / 2 pb, whole pb. */
+export function maxPieceLb(pbs: number, ringBufferSize: bigint): number {
+  const lbPerPb = pbs / LOGICAL_BLOCK_SIZE;
+  const ringHalfPb = (ringBufferSize - 1n) / 2n;
+  const piecePb = Math.min(
+    Math.floor(MAX_NORMAL_IO_SECTORS / lbPerPb),
+    ringHalfPb > 65535n ? 65535 : Number(ringHalfPb),
+  );
+  return piecePb * lbPerPb;
+}
+
+/**
+ * Plans the pack at `lsid` from the head of `queue` (stopping before the first flush).
+ *
+ * @returns undefined when the queue starts with a flush or holds no IO
+ */
+export function planPack(
+  queue: readonly QueuedRequest[],
+  lsid: bigint,
+  params: PlanParams,
+): PlannedPack | undefined {
+  const { pbs, ringBufferSize, maxLogpackPb } = params;
+  const pieceLbMax = maxPieceLb(pbs, ringBufferSize);
+  assert(pieceLbMax > 0, "the ring holds at least one record");
+  const builder = new LogpackBuilder({ pbs, salt: params.salt, lsid, ringBufferSize });
+  const pieces: PlannedPiece[] = [];
+  const ring = Number(ringBufferSize > 1n << 40n ? 1n << 40n : ringBufferSize);
+  fill: for (const request of queue) {
+    if (request.kind === "flush") break;
+    for (let cursor = request.cursorLb; cursor < request.sizeLb;) {
+      let sizeLb: number;
+      if (request.kind === "discard") {
+        sizeLb = Math.min(request.sizeLb - cursor, MAX_DISCARD_IO_SECTORS);
+        if (!builder.addDiscard(request.offsetLb + cursor, sizeLb)) break fill;
+      } else {
+        sizeLb = Math.min(request.sizeLb - cursor, pieceLbMax);
+        const piecePb = lbToPbCount(sizeLb, pbs);
+        const total = builder.totalIoSize;
+        if (!builder.isEmpty) {
+          if (maxLogpackPb > 0 && total + piecePb > maxLogpackPb) break fill;
+          if (1 + total + 2 * piecePb > ring) break fill;
+        }
+        const payload = request.data!.subarray(
+          cursor * LOGICAL_BLOCK_SIZE,
+          (cursor + sizeLb) * LOGICAL_BLOCK_SIZE,
+        );
+        if (!builder.addNormal(request.offsetLb + cursor, payload)) break fill;
+      }
+      pieces.push({ request, startLb: cursor, sizeLb });
+      cursor += sizeLb;
+    }
+  }
+  if (pieces.length === 0) return undefined;
+  return layOut(builder.seal(), pieces, pbs);
+}
+
+/** Copies the sealed pack into ldev runs and derives the ddev IOs. */
+function layOut(pack: Logpack, pieces: PlannedPiece[], pbs: number): PlannedPack {
+  const lsid = pack.header.logpackLsid;
+  // Segments of consecutive pb to write: the header, then payloads up to a padding record.
+  const segments: { lsid: bigint; parts: Uint8Array[] }[] = [{ lsid, parts: [pack.block] }];
+  for (const io of pack.ios) {
+    if (isPaddingRecord(io.record)) {
+      segments.push({ lsid: io.record.lsid + BigInt(io.data.length / pbs), parts: [] });
+    } else if (isNormalRecord(io.record)) {
+      segments[segments.length - 1]!.parts.push(io.data);
+    }
+  }
+  const runs: LsidRun[] = [];
+  const copies = new Map<Uint8Array, Uint8Array>();
+  for (const segment of segments) {
+    const size = segment.parts.reduce((sum, part) => sum + part.length, 0);
+    if (size === 0) continue;
+    const data = new Uint8Array(size);
+    let position = 0;
+    for (const part of segment.parts) {
+      data.set(part, position);
+      copies.set(part, data.subarray(position, position + part.length));
+      position += part.length;
+    }
+    runs.push({ lsid: segment.lsid, data });
+  }
+  const dataIos: DataIo[] = [];
+  let payloadBytes = 0;
+  for (const io of pack.ios) {
+    if (isPaddingRecord(io.record)) continue;
+    const offsetBytes = io.record.offset * LOGICAL_BLOCK_SIZE;
+    const lengthBytes = io.record.ioSize * LOGICAL_BLOCK_SIZE;
+    if (isNormalRecord(io.record)) {
+      const copy = copies.get(io.data);
+      assert(copy !== undefined, "every normal record is laid out");
+      dataIos.push({ offsetBytes, lengthBytes, data: copy.subarray(0, lengthBytes) });
+      payloadBytes += lengthBytes;
+    } else {
+      dataIos.push({ offsetBytes, lengthBytes, data: null });
+    }
+  }
+  assert(dataIos.length === pieces.length, "one record per planned piece");
+  return { pack, pieces, runs, dataIos, payloadBytes };
+}
