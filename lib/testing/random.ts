@@ -65,8 +65,9 @@ export class Prng {
  *
  * @example
  * ```ts
- * import { seededPrng } from "./random.ts";
- * const prng = seededPrng("example");
+ * import { Prng } from "./random.ts";
+ * // In a test: const prng = seededPrng("my test");
+ * const prng = new Prng(42);
  * const value = prng.int(10);
  * if (value < 0 || value >= 10) throw new Error("out of range");
  * ```
