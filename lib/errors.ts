@@ -188,7 +188,8 @@ export function assert(condition: unknown, message: string): asserts condition {
  * @param value the u64 value
  * @param what the field, for the error message
  * @returns the same value as a number
- * @throws {LimitExceededError} when the value is negative or over Number.MAX_SAFE_INTEGER
+ * @throws {LimitExceededError} when the value is over Number.MAX_SAFE_INTEGER
+ * @throws {RangeError} when the value is negative (a bug: u64 fields are never negative)
  * @example
  * ```ts
  * import { toSafeNumber } from "./errors.ts";
@@ -196,7 +197,8 @@ export function assert(condition: unknown, message: string): asserts condition {
  * ```
  */
 export function toSafeNumber(value: bigint, what: string): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < 0n) {
+  if (value < 0n) throw new RangeError(`Cannot accept ${what}: ${value} is negative`);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new LimitExceededError(what, Number.MAX_SAFE_INTEGER, value);
   }
   return Number(value);

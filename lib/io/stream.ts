@@ -43,7 +43,12 @@ export interface ByteSink {
  */
 export async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void> {
   let offset = 0;
-  while (offset < bytes.length) offset += await sink.write(bytes.subarray(offset));
+  while (offset < bytes.length) {
+    const written = await sink.write(bytes.subarray(offset));
+    // A sink that accepts nothing would loop forever: report it as a broken sink.
+    if (written <= 0) throw new Deno.errors.WriteZero(`sink accepted no byte at ${offset}`);
+    offset += written;
+  }
 }
 
 /**
