@@ -23,11 +23,7 @@
  */
 export * from "./lib/errors.ts";
 export { checksum, checksumFinish, checksumPartial } from "./lib/format/checksum/checksum.ts";
-export {
-  murmurHash3x64128,
-  murmurHex,
-  MurmurStreamHasher,
-} from "./lib/format/checksum/murmur3.ts";
+export { murmurHash3x64128, murmurHex, MurmurStreamHasher } from "./lib/format/checksum/murmur3.ts";
 export * as wlog from "./lib/format/wlog/mod.ts";
 export * as wdiff from "./lib/format/wdiff/mod.ts";
 export * as codec from "./lib/codec/mod.ts";
