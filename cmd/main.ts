@@ -32,6 +32,7 @@ export const COMMAND_NAMES = [
   "bdiff",
   "write_random_data",
   "verify_written_data",
+  "archive",
 ] as const;
 
 const EXIT_USAGE = 2;

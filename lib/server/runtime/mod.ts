@@ -15,3 +15,4 @@ export * from "./server.ts";
 export * from "./state_machine.ts";
 export * from "./task_queue.ts";
 export * from "./volume_flags.ts";
+export * from "./get.ts";

@@ -1,0 +1,277 @@
+/**
+ * The archive's long-running operations (protocol-and-servers.md §2.4.5, wdiff-and-archive.md
+ * §13.4–§13.7): apply wdiffs to an image, restore, apply to the base, merge, snapshot
+ * enable/disable, and deleting diff files. Each checks `signal` between steps.
+ *
+ * @module
+ */
+import {
+  baseImageName,
+  restoredImageName,
+  restoredTmpImageName,
+} from "../../archive-backend/mod.ts";
+import { assert } from "../../errors.ts";
+import {
+  beginApplying,
+  createDiffFileName,
+  endApplying,
+  mergeDiffList,
+  type MetaDiff,
+} from "../../format/meta/mod.ts";
+import { mergeDiffs } from "../../format/wdiff/merge.ts";
+import { applyDiff } from "../../format/wdiff/apply.ts";
+import {
+  type DiffRecord,
+  type OpenedWdiff,
+  openWdiff,
+  SortedWdiffWriter,
+} from "../../format/wdiff/mod.ts";
+import { BufferedWriter } from "../../io/stream.ts";
+import { RequestError } from "../../protocol/errors.ts";
+import type { ArchiveContext, ArchiveVolume } from "./volume.ts";
+
+/** Chunk limit of merged records in apply/restore/merge (wdiff-and-archive.md §6.4). */
+const ARCHIVE_MERGE_MAX_BLOCKS = 2048;
+
+/** Thrown when an operation is aborted by a forced stop or shutdown. */
+export class AbortedError extends Error {
+  constructor(what: string) {
+    super(`${what}:force stopped`);
+    this.name = "AbortedError";
+  }
+}
+
+function checkAbort(volume: ArchiveVolume, signal: AbortSignal, what: string): void {
+  if (signal.aborted || volume.stop.isForce) throw new AbortedError(what);
+}
+
+/** Records of wdiffs merged, oldest first; `close()` releases the files. */
+async function openMerged(
+  context: ArchiveContext,
+  volume: ArchiveVolume,
+  diffs: readonly MetaDiff[],
+): Promise<{ records: AsyncGenerator<DiffRecord>; uuid: Uint8Array; close(): void }> {
+  const opened: OpenedWdiff[] = [];
+  try {
+    for (const diff of diffs) {
+      opened.push(await openWdiff(context.store.filePath(volume.volId, createDiffFileName(diff))));
+    }
+  } catch (error) {
+    for (const o of opened) o.close();
+    throw error;
+  }
+  const uuid = opened[opened.length - 1]?.reader.header.uuid ?? new Uint8Array(16);
+  return {
+    records: mergeDiffs(opened.map((o) => o.reader.records()), {
+      maxBlocks: ARCHIVE_MERGE_MAX_BLOCKS,
+    }),
+    uuid,
+    close: () => opened.forEach((o) => o.close()),
+  };
+}
+
+/** Passes records through, checking for an abort before each. */
+async function* abortable(
+  records: AsyncIterable<DiffRecord>,
+  volume: ArchiveVolume,
+  signal: AbortSignal,
+): AsyncGenerator<DiffRecord> {
+  for await (const record of records) {
+    checkAbort(volume, signal, "applyDiffsToImage");
+    yield record;
+  }
+}
+
+/** Merges `diffs` and applies them to image `imageName` (discard policy, fsync interval). */
+export async function applyDiffsToImage(
+  context: ArchiveContext,
+  volume: ArchiveVolume,
+  diffs: readonly MetaDiff[],
+  imageName: string,
+  signal: AbortSignal,
+): Promise<void> {
+  if (diffs.length === 0) return;
+  const merged = await openMerged(context, volume, diffs);
+  const device = await context.backend.open(imageName);
+  try {
+    await applyDiff(abortable(merged.records, volume, signal), device, {
+      discardPolicy: context.config.discardPolicy,
+      flushIntervalBytes: context.config.fsyncIntervalBytes,
+    });
+    await device.flush();
+  } finally {
+    merged.close();
+    await device.close();
+  }
+}
+
+/**
+ * Restores the clean snapshot `gid` to `wr_<vol>_<gid>`: a temporary copy of the base, the
+ * diffs applied (in rounds of `-maxopen` files), renamed.
+ *
+ * @throws {RequestError} when the snapshot cannot be materialized
+ */
+export async function restore(
+  context: ArchiveContext,
+  volume: ArchiveVolume,
+  gid: bigint,
+  signal: AbortSignal,
+): Promise<void> {
+  const volId = volume.volId;
+  const diffs = volume.diffs.diffsToRestore(volume.base, gid);
+  if (diffs === null) throw new RequestError(`restore:can not restore:${volId}:${gid}`);
+  const tmp = restoredTmpImageName(volId, gid);
+  if (await context.backend.exists(tmp)) await context.backend.remove(tmp);
+  await context.backend.snapshot(baseImageName(volId), tmp);
+  try {
+    const round = context.config.maxOpenDiffs > 0 ? context.config.maxOpenDiffs : diffs.length;
+    for (let i = 0; i < diffs.length; i += round) {
+      checkAbort(volume, signal, "restore");
+      await applyDiffsToImage(context, volume, diffs.slice(i, i + round), tmp, signal);
+    }
+    await context.backend.rename(tmp, restoredImageName(volId, gid));
+  } catch (error) {
+    await context.backend.remove(tmp).catch(() => {});
+    throw error;
+  }
+}
+
+/** Removes diff files (and their entries) of `diffs`. */
+export async function removeDiffFiles(
+  context: ArchiveContext,
+  volume: ArchiveVolume,
+  diffs: readonly MetaDiff[],
+): Promise<void> {
+  for (const diff of diffs) {
+    volume.diffs.remove(diff);
+    await context.store.removeFile(volume.volId, createDiffFileName(diff)).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  }
+}
+
+/**
+ * Applies diffs to the base image up to `gid` (§13.4 step 3): per round, base = applying,
+ * apply, base = settled, erase diffs before the new base gid.
+ */
+export async function applyToBase(
+  context: ArchiveContext,
+  volume: ArchiveVolume,
+  gid: bigint,
+  signal: AbortSignal,
+): Promise<void> {
+  const volId = volume.volId;
+  for (;;) {
+    checkAbort(volume, signal, "apply");
+    const diffs = volume.diffs.diffsToApply(volume.base, gid, context.config.maxOpenDiffs);
+    if (diffs.length === 0) return;
+    const applying = beginApplying(volume.base, diffs);
+    await context.store.writeBase(volId, applying);
+    volume.base = applying;
+    await applyDiffsToImage(context, volume, diffs, baseImageName(volId), signal);
+    const settled = endApplying(volume.base, diffs);
+    await context.store.writeBase(volId, settled);
+    volume.base = settled;
+    await volume.locked(async () => {
+      const erased = volume.diffs.eraseBeforeGid(settled.snapB.gidB);
+      await removeDiffFiles(context, volume, erased);
+    });
+  }
+}
+
+/** How the merge command chooses its list. */
+export type MergeLimit = { kind: "size"; sizeMiB: bigint } | { kind: "gid"; gidE: bigint };
+
+/** The mergeable list of the merge command (§9): from gidB, cut by size or end gid. */
+export function mergeCandidates(
+  volume: ArchiveVolume,
+  gidB: bigint,
+  limit: MergeLimit,
+): MetaDiff[] {
+  if (limit.kind === "gid") {
+    return volume.diffs.mergeableList(gidB, (diff) => diff.snapB.gidB < limit.gidE);
+  }
+  const sizeMax = limit.sizeMiB * (1n << 20n);
+  let total = 0n;
+  const list = volume.diffs.mergeableList(gidB);
+  const out: MetaDiff[] = [];
+  for (const diff of list) {
+    total += BigInt(diff.dataSize);
+    if (out.length > 0 && total > sizeMax) break;
+    out.push(diff);
+  }
+  return out;
+}
+
+/**
+ * Merges `diffs` into one sorted snappy wdiff (UUID of the last input) named by the merged
+ * MetaDiff, registers it and deletes the inputs (§13.6).
+ */
+export async function mergeFiles(
+  context: ArchiveContext,
+  volume: ArchiveVolume,
+  diffs: readonly MetaDiff[],
+  signal: AbortSignal,
+): Promise<MetaDiff> {
+  assert(diffs.length >= 2, "merge needs two diffs");
+  const volId = volume.volId;
+  const mergedMeta = mergeDiffList(diffs);
+  const tmp = await context.store.fs.makeTempFile(context.store.volumeDir(volId));
+  try {
+    const merged = await openMerged(context, volume, diffs);
+    const file = await context.store.fs.openWrite(tmp);
+    try {
+      const writer = new SortedWdiffWriter(new BufferedWriter(file), { uuid: merged.uuid });
+      for await (const record of merged.records) {
+        checkAbort(volume, signal, "merge");
+        await writer.add(record);
+      }
+      await writer.close();
+      await file.syncData();
+    } finally {
+      file.close();
+      merged.close();
+    }
+    const dataSize = await context.store.fs.fileSize(tmp);
+    const result = { ...mergedMeta, dataSize };
+    await volume.locked(async () => {
+      await context.store.fs.rename(tmp, context.store.filePath(volId, createDiffFileName(result)));
+      await context.store.fs.syncDir(context.store.volumeDir(volId));
+      await removeDiffFiles(context, volume, diffs);
+      volume.diffs.add(result);
+    });
+    return result;
+  } catch (error) {
+    await context.store.fs.remove(tmp).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * `enable-snapshot` / `disable-snapshot` (§13.7): flips isMergeable of the diffs starting at
+ * each gid and renames their files.
+ *
+ * @throws {RequestError} when a gid has no diff
+ */
+export async function changeSnapshots(
+  context: ArchiveContext,
+  volume: ArchiveVolume,
+  gids: readonly bigint[],
+  enable: boolean,
+): Promise<void> {
+  const volId = volume.volId;
+  await volume.locked(async () => {
+    for (const gid of gids) {
+      if (!volume.diffs.all().some((d) => d.snapB.gidB === gid)) {
+        throw new RequestError(`changeSnapshot:no such diff:${volId}:${gid}`);
+      }
+      for (const { before, after } of volume.diffs.changeSnapshot(gid, enable)) {
+        await context.store.fs.rename(
+          context.store.filePath(volId, createDiffFileName(before)),
+          context.store.filePath(volId, createDiffFileName(after)),
+        );
+      }
+    }
+    await context.store.fs.syncDir(context.store.volumeDir(volId));
+  });
+}
