@@ -9,6 +9,7 @@ import { CompressionType, parseCompressOpt } from "../lib/codec/mod.ts";
 import type { CompressOpt } from "../lib/codec/codec.ts";
 import { UsageError } from "../lib/errors.ts";
 import { BufferedReader, BufferedWriter, type ByteSink } from "../lib/io/stream.ts";
+import { syncIfRegular } from "../lib/io/sync_file.ts";
 import {
   decodePackRecords,
   type DiffRecord,
@@ -131,7 +132,8 @@ export async function openOutput(path: string, stdout: ByteSink): Promise<Opened
     file.close();
   };
   return {
-    sink: file,
+    // Regular files are written synchronously (an async write costs ~50 µs of idle time).
+    sink: syncIfRegular(file),
     close,
     finish: async ({ sync }) => {
       // fdatasync fails on pipes and character devices; only regular files need it.

@@ -8,6 +8,7 @@
  */
 import { UsageError } from "../lib/errors.ts";
 import { BufferedReader, BufferedWriter, type ByteSource } from "../lib/io/stream.ts";
+import { syncIfRegular } from "../lib/io/sync_file.ts";
 import {
   convertWlogToIndexedWdiff,
   convertWlogToSortedWdiff,
@@ -48,7 +49,7 @@ export const command: Command = {
       log.debugEnabled = opts.bool("debug");
       const inputPath = opts.str("i");
       using input = inputPath === "-" ? undefined : await Deno.open(inputPath);
-      const source: ByteSource = input ?? io.stdin;
+      const source: ByteSource = input === undefined ? io.stdin : syncIfRegular(input);
       const output = await openOutput(opts.str("o"), io.stdout);
       try {
         const options: WlogConversionOptions = {
