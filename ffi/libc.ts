@@ -352,6 +352,20 @@ export class LibcFile {
     }
   }
 
+  /**
+   * `fallocate(fd, ZERO_RANGE | KEEP_SIZE, offset, length)`, synchronously: the range reads as
+   * zeroes without writing them (unwritten extents on ext4/xfs), the size is unchanged.
+   *
+   * @throws {LibcError} with code EOPNOTSUPP when the filesystem cannot zero ranges
+   */
+  zeroRangeSync(offsetBytes: number, lengthBytes: number): void {
+    const fd = this.#checkOpen("fallocate");
+    const mode = FALLOC_FL.ZERO_RANGE | FALLOC_FL.KEEP_SIZE;
+    if (lib().fallocate(fd, mode, BigInt(offsetBytes), BigInt(lengthBytes)) < 0) {
+      fail("fallocate", this.path);
+    }
+  }
+
   /** `lseek(fd, 0, SEEK_END)`: the size of a file or block device in bytes. */
   sizeBytes(): number {
     const fd = this.#checkOpen("lseek");
