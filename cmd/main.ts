@@ -33,6 +33,7 @@ export const COMMAND_NAMES = [
   "write_random_data",
   "verify_written_data",
   "archive",
+  "wdevc",
 ] as const;
 
 const EXIT_USAGE = 2;

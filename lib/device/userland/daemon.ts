@@ -1,0 +1,290 @@
+/**
+ * The userland WalB device daemon: one {@link WalbEngine} over an ldev and a ddev (regular
+ * files or block devices; the ldev with O_DIRECT where the target supports it), served to
+ * block clients over NBD on `<run dir>/NAME.nbd` (and optionally a TCP port, loopback by
+ * default), and controlled through `<run dir>/NAME` (control_server.ts). The pid file
+ * `<run dir>/NAME.pid` claims the name. {@link WalbDaemon.stop} is the clean stop of §5.9.
+ *
+ * @module
+ */
+import type { Clock } from "../../clock.ts";
+import { type NbdLogger, NbdServer } from "../../nbd/mod.ts";
+import { type BlockDevice, BlockIoError, openBlockDevice } from "../block/mod.ts";
+import type { WalbEngineOptions } from "../walb/engine_options.ts";
+import { WalbEngine } from "../walb/engine.ts";
+import { WalbDeviceError } from "../wdev_error.ts";
+import { queryDaemon } from "./client.ts";
+import { ControlServer } from "./control_server.ts";
+import { WalbNbdBackend } from "./nbd_backend.ts";
+import { checkUserlandName, userlandNames, type UserlandPaths, userlandPaths } from "./paths.ts";
+import type { DaemonInfo } from "./protocol.ts";
+
+/** Engine options a daemon passes through (wdevc create-wdev's start parameters). */
+export type DaemonEngineOptions = Omit<WalbEngineOptions, "clock" | "name" | "onEvent">;
+
+/** Options of {@link WalbDaemon.start}. */
+export interface WalbDaemonOptions {
+  runDir: string;
+  /** The device name (already decided: -n, else the super's, else wdev<K>). */
+  name: string;
+  ldevPath: string;
+  ddevPath: string;
+  /** Also serve NBD on TCP; hostname defaults to 127.0.0.1. */
+  tcp?: { hostname?: string; port: number };
+  engine?: DaemonEngineOptions;
+  clock: Clock;
+  logger: NbdLogger;
+  /** Open the ldev with O_DIRECT when the target supports it (default true). */
+  directLdev?: boolean;
+}
+
+/** Opens a device, with O_DIRECT when asked and supported, else buffered. */
+async function openDevice(path: string, direct: boolean): Promise<BlockDevice> {
+  if (!direct) return await openBlockDevice(path);
+  try {
+    return await openBlockDevice(path, { direct: true });
+  } catch (error) {
+    if (!(error instanceof BlockIoError) || error.code !== "EINVAL") throw error;
+    return await openBlockDevice(path, { direct: false });
+  }
+}
+
+/** Resolves a path to its canonical form for comparisons (the path itself if that fails). */
+async function canonical(path: string): Promise<string> {
+  try {
+    return await Deno.realPath(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return path;
+    throw error;
+  }
+}
+
+/**
+ * Refuses devices whose ldev or ddev another live daemon in `runDir` uses (the driver opens
+ * them exclusively, §5.8 step 1).
+ */
+async function checkNotInUse(runDir: string, own: string, ldev: string, ddev: string) {
+  const mine = new Set([await canonical(ldev), await canonical(ddev)]);
+  for (const name of await userlandNames(runDir)) {
+    if (name === own) continue;
+    const info = await queryDaemon(userlandPaths(runDir, name).controlPath);
+    if (info === undefined) continue;
+    for (const path of [info.ldevPath, info.ddevPath]) {
+      if (mine.has(await canonical(path))) {
+        throw new WalbDeviceError(
+          `create device ${own}`,
+          "EBUSY",
+          `${path} is in use by device ${info.name}`,
+        );
+      }
+    }
+  }
+}
+
+/** Creates the pid file exclusively; a stale one (no live daemon answers) is replaced. */
+async function claimName(paths: UserlandPaths): Promise<void> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await Deno.writeTextFile(paths.pidPath, `${Deno.pid}\n`, { createNew: true });
+      return;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+    if (await queryDaemon(paths.controlPath) !== undefined) break;
+    const pid = Number((await Deno.readTextFile(paths.pidPath).catch(() => "")).trim());
+    if (Number.isSafeInteger(pid) && pid > 0 && await processAlive(pid)) break;
+    await Deno.remove(paths.pidPath).catch(() => {});
+  }
+  throw new WalbDeviceError(
+    `create device ${paths.name}`,
+    "EEXIST",
+    `a device named ${paths.name} already runs in ${paths.runDir}`,
+  );
+}
+
+/** True when a process with `pid` exists and is not a zombie. */
+async function processAlive(pid: number): Promise<boolean> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) Z /.test(stat);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** A running userland WalB device. */
+export class WalbDaemon {
+  readonly paths: UserlandPaths;
+  readonly engine: WalbEngine;
+  readonly #options: WalbDaemonOptions;
+  readonly #ldev: BlockDevice;
+  readonly #ddev: BlockDevice;
+  #nbd: NbdServer | undefined;
+  #control: ControlServer | undefined;
+  #stopping: Promise<void> | undefined;
+  #finished: Promise<void> | undefined;
+  #resolveDone!: () => void;
+  /** Resolves once the daemon has stopped and removed its files. */
+  readonly done: Promise<void>;
+
+  private constructor(
+    options: WalbDaemonOptions,
+    paths: UserlandPaths,
+    devices: { ldev: BlockDevice; ddev: BlockDevice; engine: WalbEngine },
+  ) {
+    this.#options = options;
+    this.paths = paths;
+    this.#ldev = devices.ldev;
+    this.#ddev = devices.ddev;
+    this.engine = devices.engine;
+    this.done = new Promise((resolve) => this.#resolveDone = resolve);
+  }
+
+  /**
+   * Starts a device: claims the name, opens the ldev and ddev, assembles the engine (redo,
+   * §5.8), then serves NBD and the control socket.
+   *
+   * @throws {WalbDeviceError} EEXIST when the name is taken, EBUSY when the ldev or ddev is
+   *   in use by another device, EINVAL for a bad name
+   * @throws {WalbEngineError} or CorruptDataError when the devices do not assemble
+   */
+  static async start(options: WalbDaemonOptions): Promise<WalbDaemon> {
+    checkUserlandName(options.name);
+    const paths = userlandPaths(options.runDir, options.name);
+    await Deno.mkdir(options.runDir, { recursive: true });
+    await checkNotInUse(options.runDir, options.name, options.ldevPath, options.ddevPath);
+    await claimName(paths);
+    const opened: BlockDevice[] = [];
+    try {
+      const ldev = await openDevice(options.ldevPath, options.directLdev ?? true);
+      opened.push(ldev);
+      const ddev = await openDevice(options.ddevPath, false);
+      opened.push(ddev);
+      const logger = options.logger;
+      const engine = await WalbEngine.open(ldev, ddev, {
+        ...options.engine,
+        clock: options.clock,
+        name: options.name,
+        onEvent: (event) => {
+          if (event.kind === "redo") {
+            logger.info(
+              `redo: ${JSON.stringify(event.result, (_, v) => typeof v === "bigint" ? `${v}` : v)}`,
+            );
+          } else if (event.kind === "overflow") {
+            logger.warn(`log overflow: ring buffer ${event.ringBufferSize} pb`);
+          } else {
+            logger.error("the device turned read-only", event.error);
+          }
+        },
+      });
+      const daemon = new WalbDaemon(options, paths, { ldev, ddev, engine });
+      try {
+        await daemon.#serve();
+      } catch (error) {
+        await daemon.#closeAll();
+        throw error;
+      }
+      return daemon;
+    } catch (error) {
+      for (const device of opened.reverse()) await device.close().catch(() => {});
+      await Deno.remove(paths.pidPath).catch(() => {});
+      throw error;
+    }
+  }
+
+  async #serve(): Promise<void> {
+    const nbdOptions: Parameters<typeof NbdServer.listen>[1] = {
+      unixPath: this.paths.nbdPath,
+      logger: this.#options.logger,
+      description: `WalB device ${this.paths.name}`,
+      clock: this.#options.clock,
+    };
+    if (this.#options.tcp !== undefined) nbdOptions.tcp = this.#options.tcp;
+    this.#nbd = await NbdServer.listen(new WalbNbdBackend(this.engine), nbdOptions);
+    this.#control = await ControlServer.listen(this.paths.controlPath, {
+      engine: this.engine,
+      info: () => this.info(),
+      stopDevice: (force) => this.#stopDevice(force),
+      afterStop: () => void this.#finish(),
+      logger: this.#options.logger,
+    });
+  }
+
+  /** What the `info` request returns. */
+  info(): DaemonInfo {
+    return {
+      name: this.paths.name,
+      pid: Deno.pid,
+      ldevPath: this.#options.ldevPath,
+      ddevPath: this.#options.ddevPath,
+      nbdPath: this.paths.nbdPath,
+      nbdUri: this.paths.nbdUri,
+      tcpPort: this.#nbd?.tcpPort ?? null,
+      sizeLb: this.engine.deviceSizeLb.toString(),
+      pbs: this.engine.pbs,
+      nbdConnections: this.#nbd?.connectionCount ?? 0,
+    };
+  }
+
+  /** The loopback TCP port of the NBD export, when one was asked for. */
+  get tcpPort(): number | null {
+    return this.#nbd?.tcpPort ?? null;
+  }
+
+  /**
+   * The clean stop (STOP_DEV, §5.9): NBD clients are disconnected, the engine melts, drains,
+   * sets written := latest and syncs the super; then the sockets and pid file are removed.
+   *
+   * @param force stop even while NBD clients are connected (else EBUSY, like the driver)
+   */
+  async stop(force = true): Promise<void> {
+    await this.#stopDevice(force);
+    await this.#finish();
+  }
+
+  #stopDevice(force: boolean): Promise<void> {
+    if (this.#stopping === undefined) {
+      const connections = this.#nbd?.connectionCount ?? 0;
+      if (!force && connections > 0) {
+        return Promise.reject(
+          new WalbDeviceError(
+            `delete device ${this.paths.name}`,
+            "EBUSY",
+            `${connections} NBD client(s) connected (use -f to force)`,
+          ),
+        );
+      }
+      this.#stopping = (async () => {
+        await this.#nbd?.stop();
+        try {
+          await this.engine.stop();
+        } finally {
+          await this.#ldev.close();
+          await this.#ddev.close();
+        }
+      })();
+    }
+    return this.#stopping;
+  }
+
+  #finish(): Promise<void> {
+    this.#finished ??= (async () => {
+      try {
+        await this.#control?.close();
+      } finally {
+        for (const path of [this.paths.controlPath, this.paths.nbdPath, this.paths.pidPath]) {
+          await Deno.remove(path).catch(() => {});
+        }
+        this.#resolveDone();
+      }
+    })();
+    return this.#finished;
+  }
+
+  async #closeAll(): Promise<void> {
+    await this.#nbd?.stop().catch(() => {});
+    await this.#control?.close().catch(() => {});
+    await this.engine.stop().catch(() => {});
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Reading a WalB device's log through its wldev (the raw ldev: the ldev file or block
+ * device of a userland device, `/dev/walb/LNAME` of a kernel one): the super and the packs,
+ * with O_DIRECT on block devices (as walb-tools reads wldevs). Shared by both backends.
+ *
+ * @module
+ */
+import { CorruptDataError } from "../errors.ts";
+import type { SuperSector } from "../format/wlog/super_sector.ts";
+import { type BlockDevice, openBlockDevice } from "./block/mod.ts";
+import { LdevLogReader, type LdevPack, type LdevReadStop, readLdevSuper } from "./ldev_reader.ts";
+
+async function withWldev<T>(path: string, body: (device: BlockDevice) => Promise<T>): Promise<T> {
+  const device = await openBlockDevice(path, { readOnly: true });
+  try {
+    return await body(device);
+  } finally {
+    await device.close();
+  }
+}
+
+async function superOf(device: BlockDevice, isBlockDevice: boolean): Promise<SuperSector> {
+  const readAt = (offset: number, length: number) => device.read(offset, length);
+  const check = isBlockDevice ? { devicePbs: device.physicalBlockSize } : {};
+  return (await readLdevSuper(readAt, { sizeBytes: device.sizeBytes, ...check })).sup;
+}
+
+/**
+ * Reads and validates the super sector of a wldev.
+ *
+ * @throws {CorruptDataError} when the super is invalid
+ */
+export async function readWldevSuper(path: string): Promise<SuperSector> {
+  const isBlockDevice = (await Deno.stat(path)).isBlockDevice === true;
+  return await withWldev(path, (device) => superOf(device, isBlockDevice));
+}
+
+/**
+ * Streams the valid packs of a wldev from `fromLsid` while below `endLsid` (payloads read
+ * and checked, a pack with a bad payload truncated and the last one yielded).
+ *
+ * @returns (as the generator's value) where and why reading stopped
+ * @throws {CorruptDataError} when the super is invalid
+ */
+export async function* readWldevLogpacks(
+  path: string,
+  fromLsid: bigint,
+  endLsid: bigint,
+): AsyncGenerator<LdevPack, LdevReadStop> {
+  const isBlockDevice = (await Deno.stat(path)).isBlockDevice === true;
+  const device = await openBlockDevice(path, { readOnly: true });
+  try {
+    const sup = await superOf(device, isBlockDevice);
+    const reader = new LdevLogReader((offset, length) => device.read(offset, length), sup);
+    yield* reader.packs(fromLsid, { endLsid });
+    const stop = reader.stop;
+    if (stop === undefined) {
+      throw new CorruptDataError("wldev", -1, `reading ${path} ended without a reason`);
+    }
+    return stop;
+  } finally {
+    await device.close();
+  }
+}
