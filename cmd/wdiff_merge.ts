@@ -61,7 +61,8 @@ export async function* countedRecords(
   }
   for await (const pack of reader.packs()) {
     stats.dataSize += pack.header.totalSize;
-    yield* decodePackRecords(pack);
+    // Lazy: a merge drops most of what it reads; only used records are decompressed.
+    yield* decodePackRecords(pack, { lazy: true });
   }
 }
 

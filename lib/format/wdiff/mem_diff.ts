@@ -13,6 +13,7 @@
 import { assert } from "../../errors.ts";
 import { LIMITS } from "../../limits.ts";
 import { type DiffRecord, recordEnd } from "./diff_record.ts";
+import { LazyDataRecord } from "./lazy_record.ts";
 
 /** Records per leaf before it is split in two (a memmove of at most 4 KiB of pointers). */
 const LEAF_RECORDS_MAX = 512;
@@ -36,6 +37,7 @@ export function sliceRecord(record: DiffRecord, startLb: number, endLb: number):
   assert(endLb <= recordEnd(record), "slice ends after the record");
   assert(startLb < endLb, "slice must not be empty");
   if (startLb === record.ioAddress && endLb === recordEnd(record)) return record;
+  if (record instanceof LazyDataRecord) return record.slice(startLb, endLb);
   const data = record.data === null ? null : record.data.subarray(
     (startLb - record.ioAddress) * LIMITS.lbSize,
     (endLb - record.ioAddress) * LIMITS.lbSize,

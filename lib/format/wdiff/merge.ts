@@ -16,6 +16,7 @@
 import { assert, CorruptDataError } from "../../errors.ts";
 import { LIMITS } from "../../limits.ts";
 import { type DiffRecord, recordEnd } from "./diff_record.ts";
+import { LazyDataRecord } from "./lazy_record.ts";
 import { chunkRecord, sliceRecord } from "./mem_diff.ts";
 import { packCanAdd } from "./pack_header.ts";
 import { uncompressedSizeOf } from "./sorted_writer.ts";
@@ -67,7 +68,8 @@ class InputCursor {
       }
       const record = this.#check(result.value);
       if (this.stats !== undefined) countRecord(this.stats, record.kind, record.ioBlocks);
-      this.heldBytes = record.data?.length ?? 0;
+      // ioBlocks, not data.length: reading the data would decompress a lazy record.
+      this.heldBytes = record.kind === "normal" ? record.ioBlocks * LIMITS.lbSize : 0;
       this.#chunks = chunkRecord(record, this.maxBlocks);
     }
   }
@@ -88,8 +90,10 @@ class InputCursor {
         `io_address ${record.ioAddress} is before the previous record's end ${this.#previousEnd}`,
       );
     }
+    // A lazy record checks its data size when it loads it.
     assert(
-      record.kind !== "normal" || record.data?.length === record.ioBlocks * LIMITS.lbSize,
+      record.kind !== "normal" || record instanceof LazyDataRecord ||
+        record.data?.length === record.ioBlocks * LIMITS.lbSize,
       "normal record data must be io_blocks × 512 bytes",
     );
     this.#previousEnd = recordEnd(record);

@@ -19,7 +19,8 @@ import {
   validatePackHeader,
 } from "./pack_header.ts";
 import { kindOfFlags, SORTED_RECORD_SIZE, type SortedRecord } from "./record.ts";
-import { loadData } from "./stored_data.ts";
+import { LazyDataRecord } from "./lazy_record.ts";
+import { decodeStoredData, loadData, verifyStoredChecksum } from "./stored_data.ts";
 
 /** A pack header block as read, not yet validated. */
 export interface PackBlock {
@@ -36,16 +37,29 @@ export interface RawPack extends PackBlock {
   payload: Uint8Array;
 }
 
+/** Options of {@link decodePackRecords}. */
+export interface DecodePackRecordsOptions {
+  /**
+   * Defer decompression to the first use of each record's data ({@link LazyDataRecord});
+   * checksums are still verified now. For merges, which drop most of what they read.
+   */
+  lazy?: boolean;
+}
+
 /**
  * Decodes the records of a validated pack into uncompressed diff records, verifying every
  * data checksum.
  *
  * @param pack a pack from {@link SortedWdiffReader.readPack} (or built by a writer)
+ * @param options `lazy` defers decompression (a failure is then thrown at first data access)
  * @returns the records in pack order
  * @throws {ChecksumMismatchError} when a record's stored data does not verify
  * @throws {CorruptDataError} when a record's data does not decompress to io_blocks × 512 bytes
  */
-export function decodePackRecords(pack: RawPack): DiffRecord[] {
+export function decodePackRecords(
+  pack: RawPack,
+  options: DecodePackRecordsOptions = {},
+): DiffRecord[] {
   const payloadOffset = pack.offset + PACK_HEADER_SIZE;
   return pack.header.records.map((record) => {
     const kind = kindOfFlags(record.flags) ?? "normal";
@@ -53,16 +67,22 @@ export function decodePackRecords(pack: RawPack): DiffRecord[] {
       return { ioAddress: record.ioAddress, ioBlocks: record.ioBlocks, kind, data: null };
     }
     const stored = pack.payload.subarray(record.dataOffset, record.dataOffset + record.dataSize);
-    const data = loadData(
-      stored,
-      {
-        compressionType: record.compressionType,
-        checksum: record.checksum,
-        outputSize: record.ioBlocks * 512,
-      },
-      "wdiff record data",
-      payloadOffset + record.dataOffset,
-    );
+    const info = {
+      compressionType: record.compressionType,
+      checksum: record.checksum,
+      outputSize: record.ioBlocks * 512,
+    };
+    const what = "wdiff record data";
+    const offset = payloadOffset + record.dataOffset;
+    if (options.lazy === true) {
+      verifyStoredChecksum(stored, info, what, offset);
+      return new LazyDataRecord(
+        record.ioAddress,
+        record.ioBlocks,
+        () => decodeStoredData(stored, info, what, offset),
+      );
+    }
+    const data = loadData(stored, info, what, offset);
     return { ioAddress: record.ioAddress, ioBlocks: record.ioBlocks, kind, data };
   });
 }

@@ -73,8 +73,38 @@ export function loadData(
   fileOffset: number,
   copy = true,
 ): Uint8Array {
+  verifyStoredChecksum(stored, info, what, fileOffset);
+  return decodeStoredData(stored, info, what, fileOffset, copy);
+}
+
+/**
+ * The checksum half of {@link loadData}: verifies csum(stored) against the record.
+ *
+ * @throws {ChecksumMismatchError} when csum(stored) differs
+ */
+export function verifyStoredChecksum(
+  stored: Uint8Array,
+  info: StoredDataInfo,
+  what: string,
+  fileOffset: number,
+): void {
   const sum = checksum(stored, 0);
   if (sum !== info.checksum) throw new ChecksumMismatchError(what, fileOffset, sum, info.checksum);
+}
+
+/**
+ * The decoding half of {@link loadData} (the checksum was verified): decompresses `stored` to
+ * exactly `info.outputSize` bytes.
+ *
+ * @throws {CorruptDataError} when decompression fails or gives another size
+ */
+export function decodeStoredData(
+  stored: Uint8Array,
+  info: StoredDataInfo,
+  what: string,
+  fileOffset: number,
+  copy = true,
+): Uint8Array {
   if (info.compressionType === CompressionType.none) {
     if (stored.length !== info.outputSize) {
       throw new CorruptDataError(
