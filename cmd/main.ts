@@ -33,6 +33,8 @@ export const COMMAND_NAMES = [
   "write_random_data",
   "verify_written_data",
   "archive",
+  "walbc",
+  "wdiff-send",
   "wdevc",
 ] as const;
 

@@ -40,6 +40,7 @@ export const GET_TARGET_TYPES: Readonly<Record<string, ValueType>> = {
   "exists-diff": "size",
   "exists-base-image": "size",
   "restored": "lines",
+  "restored-path": "string",
   "cold": "lines",
   "restorable": "lines",
   "archive-uuid": "string",
