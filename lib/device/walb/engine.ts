@@ -635,7 +635,10 @@ export class WalbEngine {
           ringBufferSize: this.#superInit.ringBufferSize,
           maxLogpackPb: this.#options.maxLogpackPb,
         });
-        if (plan === undefined) break;
+        if (plan === undefined) {
+          assert(this.#queue.length === 0, "every queued IO can be planned");
+          break;
+        }
         const verdict = this.#admit(plan);
         if (verdict === "overflow") {
           this.#rejectOverflowing(plan);

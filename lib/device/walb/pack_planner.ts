@@ -88,7 +88,7 @@ export function maxPieceLb(pbs: number, ringBufferSize: bigint): number {
 /**
  * Plans the pack at `lsid` from the head of `queue` (stopping before the first flush).
  *
- * @returns undefined when the queue starts with a flush or holds no IO
+ * @returns undefined only when the queue starts with a flush or holds no IO
  */
 export function planPack(
   queue: readonly QueuedRequest[],
@@ -126,7 +126,8 @@ export function planPack(
       cursor += sizeLb;
     }
   }
-  if (pieces.length === 0) return undefined;
+  // A pack may hold only the padding before the ring end: the IO goes to the next pack.
+  if (builder.isEmpty) return undefined;
   return layOut(builder.seal(), pieces, pbs);
 }
 
