@@ -33,6 +33,7 @@ export const COMMAND_NAMES = [
   "write_random_data",
   "verify_written_data",
   "archive",
+  "proxy",
   "walbc",
   "wdiff-send",
   "wdevc",
