@@ -29,5 +29,6 @@ export * as wdiff from "./lib/format/wdiff/mod.ts";
 export * as codec from "./lib/codec/mod.ts";
 export * as meta from "./lib/format/meta/mod.ts";
 export * as serializer from "./lib/format/serializer/mod.ts";
+export * as controller from "./lib/controller/mod.ts";
 export * from "./lib/io/stream.ts";
 export * from "./lib/io/random_access.ts";

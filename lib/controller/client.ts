@@ -19,7 +19,9 @@ export const RETRY_INTERVAL_MS = 100;
 
 /** How a {@link ServerClient} talks. */
 export interface ClientOptions {
+  /** The network to connect over. */
   net: Net;
+  /** The clock of timeouts and retries. */
   clock: Clock;
   /** Sent in the negotiation (default `ctl`). */
   clientId?: string;
@@ -29,7 +31,9 @@ export interface ClientOptions {
 
 /** Where a server listens. */
 export interface ServerAddress {
+  /** Host name or address. */
   address: string;
+  /** TCP port. */
   port: number;
   /** For messages; default `address:port`. */
   name?: string;
@@ -61,9 +65,12 @@ export interface RequestOptions {
  * ```
  */
 export class ServerClient {
+  /** Where the server listens. */
   readonly server: ServerAddress;
+  /** How to talk to it. */
   readonly options: ClientOptions;
 
+  /** A client of `server`; nothing is connected until a request. */
   constructor(server: ServerAddress, options: ClientOptions) {
     this.server = server;
     this.options = options;

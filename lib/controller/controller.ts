@@ -24,7 +24,9 @@ import { pollUntil } from "./wait.ts";
 
 /** How a controller talks and waits. */
 export interface ControllerOptions {
+  /** The network to connect over. */
   net: Net;
+  /** The clock of timeouts, retries and waits. */
   clock: Clock;
   /** Sent in every negotiation (default `ctl`). */
   clientId?: string;
@@ -41,9 +43,12 @@ export type GidListKind = "restorable" | "restored";
 
 /** The controller of one backup group. */
 export class Controller {
+  /** The layout of the backup group (see {@link setServerLayout}). */
   layout: ServerLayout;
+  /** How the controller talks and waits. */
   readonly options: ControllerOptions;
 
+  /** A controller of `layout`; nothing is connected until a request. */
   constructor(layout: ServerLayout, options: ControllerOptions) {
     this.layout = layout;
     this.options = options;
@@ -139,6 +144,7 @@ export class Controller {
   }
 
   /**
+   * Requires `state` for `vol` on `server`.
    * @throws {ControllerError} when the state differs
    */
   async verifyState(server: ServerParams, vol: string, state: string): Promise<void> {
@@ -463,6 +469,7 @@ export class Controller {
 }
 
 /**
+ * Requires one of `kinds` for `server`.
  * @throws {ControllerError} when the server's kind is not one of `kinds`
  */
 export function verifyKind(server: ServerParams, kinds: readonly ServerKind[]): void {

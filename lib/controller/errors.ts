@@ -13,6 +13,7 @@
  */
 export class RequestFailedError extends Error {
   /**
+   * A failed request.
    * @param serverName the server's name in the layout (or its address)
    * @param args the command and its parameters, as walbc would get them
    * @param detail what went wrong (the server's error text for a refusal)
@@ -33,6 +34,7 @@ export class RequestFailedError extends Error {
  * wait ended in a bad goal state, or a wait timed out.
  */
 export class ControllerError extends Error {
+  /** An operation failure with its message. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "ControllerError";
@@ -42,6 +44,7 @@ export class ControllerError extends Error {
 /** A wait helper ran out of time (controller-api.md §13). */
 export class WaitTimeoutError extends ControllerError {
   /**
+   * A wait timeout.
    * @param what what was waited for
    * @param timeoutMs the time allowed
    * @param last the last value seen (e.g. the state), if any

@@ -55,9 +55,13 @@ export async function runSnapshotClient(packet: Packet, volId: string): Promise<
 
 /** Where and how a proxy sends wdiffs to one archive (`HostInfoForBkp`). */
 export interface HostInfoForBkp {
+  /** Archive host name or address. */
   address: string;
+  /** Archive port. */
   port: number;
+  /** Compression of the sent wdiffs. */
   cmpr: CompressOpt;
+  /** Delay before sending wdiffs [s]. */
   delaySec: number;
 }
 

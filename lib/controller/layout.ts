@@ -43,12 +43,17 @@ export function serverKindNumber(kind: ServerKind): number {
  * ```
  */
 export class ServerConnectionParam {
+  /** Server id (its `-id`). */
   readonly name: string;
+  /** Host name or address. */
   readonly address: string;
+  /** TCP port. */
   readonly port: number;
+  /** Server kind. */
   readonly kind: ServerKind;
 
-  /** @throws {UsageError} for an empty name or address, a bad port or an unknown kind */
+  /** A connection parameter, checked.
+   * @throws {UsageError} for an empty name or address, a bad port or an unknown kind */
   constructor(name: string, address: string, port: number, kind: ServerKind | number) {
     if (name === "") throw new UsageError("ServerConnectionParam:empty name");
     if (address === "") throw new UsageError("ServerConnectionParam:empty address");
@@ -92,16 +97,21 @@ export interface ServerStartupInit {
  * A connection parameter plus what is needed to start the server (§1.2). Compared by name.
  */
 export class ServerStartupParam {
+  /** The connection part. */
   readonly connParam: ServerConnectionParam;
   /** Directory of the executables, concatenated directly (ends with `/`). */
   readonly binDir: string;
+  /** Persistent base directory (`-b`). */
   readonly dataDir: string;
+  /** Log file (`-l`), or undefined for the default. */
   readonly logPath: string | undefined;
+  /** Volume group (archives). */
   readonly vg: string | undefined;
   /** May be set after construction (the thin-pool variant of the tests). */
   tp: string | undefined;
 
-  /** @throws {UsageError} when an archive has no `vg` */
+  /** A startup parameter, checked.
+   * @throws {UsageError} when an archive has no `vg` */
   constructor(
     connParam: ServerConnectionParam,
     binDir: string,
@@ -119,15 +129,19 @@ export class ServerStartupParam {
     this.tp = connParam.kind === "archive" ? init.tp : undefined;
   }
 
+  /** Server id. */
   get name(): string {
     return this.connParam.name;
   }
+  /** Host name or address. */
   get address(): string {
     return this.connParam.address;
   }
+  /** TCP port. */
   get port(): number {
     return this.connParam.port;
   }
+  /** Server kind. */
   get kind(): ServerKind {
     return this.connParam.kind;
   }
@@ -147,8 +161,11 @@ export function connectionOf(server: ServerParams): ServerConnectionParam {
 
 /** Lists given to {@link ServerLayout.replace}; an empty or absent list means "unchanged". */
 export interface LayoutReplacement {
+  /** New storages. */
   storageL?: readonly ServerParams[];
+  /** New proxies. */
   proxyL?: readonly ServerParams[];
+  /** New archives. */
   archiveL?: readonly ServerParams[];
 }
 
@@ -157,11 +174,15 @@ export interface LayoutReplacement {
  * primary archive.
  */
 export class ServerLayout {
+  /** Storages. */
   readonly storageL: readonly ServerParams[];
+  /** Proxies in priority order. */
   readonly proxyL: readonly ServerParams[];
+  /** Archives; the first is the primary. */
   readonly archiveL: readonly ServerParams[];
 
-  /** @throws {UsageError} when an element's kind does not match its list */
+  /** A layout, checked.
+   * @throws {UsageError} when an element's kind does not match its list */
   constructor(
     storageL: readonly ServerParams[],
     proxyL: readonly ServerParams[],
@@ -203,6 +224,7 @@ export class ServerLayout {
   }
 
   /**
+   * Requires at least the given numbers of storages, proxies and archives.
    * @throws {UsageError} when a list is shorter than its minimum
    */
   verify(minStorage: number, minProxy: number, minArchive: number): void {
@@ -249,6 +271,7 @@ function checkKinds(list: readonly ServerParams[], kind: ServerKind): void {
 export interface ServerParamsOptions {
   /** Required for storages. */
   layout?: ServerLayout;
+  /** `-debug`. */
   isDebug?: boolean;
   /** Listen 10000 above the nominal port (a packet repeater takes the nominal one). */
   useRepeater?: boolean;

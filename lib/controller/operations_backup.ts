@@ -53,10 +53,13 @@ export async function prepareBackup(
 
 /** Options of {@link fullBackup}. */
 export interface FullBackupOptions {
+  /** Time allowed for each wait (default 1 day). */
   timeoutMs?: number;
   /** Wait for the first restorable gid (default true). */
   block?: boolean;
+  /** Bulk size with unit sent to the storage. */
   bulkSizeU?: string;
+  /** Archive-info options of the primary. */
   syncOpt?: SyncOpt;
 }
 

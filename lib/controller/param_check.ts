@@ -17,9 +17,11 @@ const VOLUME_ID_PATTERN = /^[0-9A-Za-z-]{1,64}$/;
 
 /** Smallest and largest bulk size of backups and replication (§3.2). */
 export const BULK_SIZE_MIN = 512n;
+/** Largest bulk size (4 MiB). */
 export const BULK_SIZE_MAX = 4n << 20n;
 
 /**
+ * Checks a volume id.
  * @throws {UsageError} `bad volume id:<text>`
  */
 export function checkVolumeId(text: string | undefined): string {

@@ -149,6 +149,7 @@ export function parseMetaState(
 
 /** One line of `get restorable`: `gid time [explicit]`. */
 export interface GidInfo {
+  /** The snapshot's gid. */
   gid: bigint;
   /** Unix seconds (0 for `---`). */
   timestamp: number;
@@ -206,9 +207,13 @@ export function isSizeUnitText(text: string): boolean {
 
 /** Sync options of archive info and replication (§1.5). */
 export interface SyncOpt {
+  /** Compression of the sent wdiffs. */
   cmprOpt: CompressOpt;
+  /** Delay of proxies before forwarding [s]. */
   delayS: number;
+  /** Largest merged wdiff of replication (size with unit). */
   maxWdiffMergeSizeU: string;
+  /** Bulk size of replication (size with unit). */
   bulkSizeU: string;
 }
 

@@ -9,10 +9,13 @@ import { WaitTimeoutError } from "./errors.ts";
 
 /** Options of {@link pollUntil}. */
 export interface PollOptions {
+  /** The clock to sleep on. */
   clock: Clock;
   /** What is waited for, for the timeout error. */
   what: string;
+  /** Time allowed. */
   timeoutMs: number;
+  /** Pause between reads. */
   intervalMs: number;
   /** Text of the last value for the timeout error. */
   show?: (value: unknown) => string;

@@ -33,9 +33,11 @@ import { parseMetaState } from "./values.ts";
 
 /** One positional word of a command's shape. */
 export interface ShapeArg {
+  /** Usage name of the word. */
   name: string;
   /** `int` words must pass the lenient option-integer check (§2.1.1). */
   kind: "string" | "int";
+  /** May be left out. */
   optional?: boolean;
   /** Takes every remaining word (at least one unless optional). */
   variadic?: boolean;
@@ -43,6 +45,7 @@ export interface ShapeArg {
 
 /** One walbc command. */
 export interface WalbcCommand {
+  /** Command name as typed. */
   name: string;
   /** Server kinds that serve it: S, P, A. */
   servers: string;
