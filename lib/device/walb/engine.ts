@@ -666,7 +666,10 @@ export class WalbEngine {
           this.#lsids.completed - this.#lsids.flush > this.#options.logFlushIntervalPb);
       if (needFlush) await this.#flushLog();
     } catch (error) {
-      for (const request of settled) settle(request, error);
+      const refusal = new WalbEngineError("log the write", "EROFS", "an I/O error hit the log", {
+        cause: error,
+      });
+      for (const request of settled) settle(request, refusal);
       throw error;
     }
     for (const request of settled) settle(request);
