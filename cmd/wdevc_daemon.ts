@@ -72,10 +72,13 @@ function nbdLoggerOf(log: Logger): NbdLogger {
     error === undefined
       ? message
       : `${message}: ${error instanceof Error ? errorText(error) : String(error)}`;
+  // Errors are bugs or I/O failures: the stack goes into the log too.
+  const stack = (error: unknown) =>
+    error instanceof Error && error.stack !== undefined ? `\n${error.stack}` : "";
   return {
     info: (message) => log.info(message),
     warn: (message, error) => log.warn(text(message, error)),
-    error: (message, error) => log.error(text(message, error)),
+    error: (message, error) => log.error(text(message, error) + stack(error)),
   };
 }
 

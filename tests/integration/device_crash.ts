@@ -97,13 +97,23 @@ function matchingPrefix(writes: number[], image: number[], from: number): number
   }
 }
 
-/** Runs one trial in `dir` with files named after `trial`. */
+/** Runs one trial in `dir` with files named after `trial`; a failure carries the daemon log. */
 export async function crashTrial(dir: DeviceDir, prng: Prng, trial: number): Promise<void> {
+  try {
+    await runTrial(dir, prng, trial);
+  } catch (error) {
+    const log = await Deno.readTextFile(`${dir.runDir}/crash${trial}.log`).catch(() => "");
+    throw new Error(`crash trial ${trial} failed; daemon log:\n${log}`, { cause: error });
+  }
+}
+
+async function runTrial(dir: DeviceDir, prng: Prng, trial: number): Promise<void> {
   const files = await dir.makeFiles(`t${trial}`, 2 * MiB, DEVICE_BYTES);
   const name = `crash${trial}`;
   const device = await dir.createDevice(name, files.ldev, files.ddev, ["-fp", "0"]);
   const stop = new AbortController();
   const stream = writeStream(device.nbdPath, prng, stop.signal);
+  stream.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
   await new Promise((resolve) => setTimeout(resolve, 20 + prng.int(400)));
   stop.abort();
   await dir.killDaemon(name);

@@ -138,7 +138,11 @@ export class DeviceDir {
     }
     for (const entry of entries) {
       if (!entry.name.endsWith(".pid")) continue;
-      const pid = Number((await Deno.readTextFile(`${this.runDir}/${entry.name}`)).trim());
+      const text = await Deno.readTextFile(`${this.runDir}/${entry.name}`).catch((error) => {
+        if (error instanceof Deno.errors.NotFound) return ""; // the daemon just stopped
+        throw error;
+      });
+      const pid = Number(text.trim());
       if (!Number.isSafeInteger(pid) || pid <= 0 || !alive(pid)) continue;
       try {
         Deno.kill(pid, "SIGKILL");
