@@ -60,6 +60,7 @@ async function main(): Promise<number> {
     "lib/",
     "cmd/",
     "tests/vectors/",
+    "tests/acceptance/",
     "tests/cli/",
     "tests/fuzz/",
     "tests/integration/",
