@@ -36,6 +36,12 @@ export interface WalbDaemonOptions {
   logger: NbdLogger;
   /** Open the ldev with O_DIRECT when the target supports it (default true). */
   directLdev?: boolean;
+  /**
+   * Open the ddev with O_DIRECT when the target supports it (default false for regular
+   * files, whose page cache serves reads; block devices always use O_DIRECT). Measured on
+   * a VM disk: O_DIRECT 4 KiB random reads were 9× slower than through the page cache.
+   */
+  directDdev?: boolean;
 }
 
 /** Opens a device, with O_DIRECT when asked and supported, else buffered. */
@@ -159,7 +165,7 @@ export class WalbDaemon {
     try {
       const ldev = await openDevice(options.ldevPath, options.directLdev ?? true);
       opened.push(ldev);
-      const ddev = await openDevice(options.ddevPath, false);
+      const ddev = await openDevice(options.ddevPath, options.directDdev ?? false);
       opened.push(ddev);
       const logger = options.logger;
       const engine = await WalbEngine.open(ldev, ddev, {

@@ -1,0 +1,206 @@
+/**
+ * Userland WalB device benchmark: the same clients against our device (`walb wdevc
+ * create-wdev`, a daemon logging every write to an ldev file and applying it to a ddev file)
+ * and against `nbdkit file` on a copy of the same ddev.
+ *
+ * Rows: fio through its nbd engine (one connection): 1 MiB sequential writes and reads at
+ * QD 4, 4 KiB random writes and reads at QD 32; nbdcopy of a random file in (with a final
+ * flush) and out.
+ *
+ * Usage: deno run --allow-all bench/device.ts [--size-mib N] [--ldev-mib N] [--runtime-s N]
+ *   [--dir DIR] [--only REGEX]
+ * Defaults: 256 MiB device, 1024 MiB ldev, 10 s fio runs, /var/tmp/walb-device-bench.
+ */
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    "size-mib": { type: "string", default: "256" },
+    "ldev-mib": { type: "string", default: "1024" },
+    "runtime-s": { type: "string", default: "10" },
+    dir: { type: "string", default: "/var/tmp/walb-device-bench" },
+    only: { type: "string", default: "" },
+  },
+});
+const MiB = 1 << 20;
+const sizeBytes = Number(values["size-mib"]) * MiB;
+const ldevBytes = Number(values["ldev-mib"]) * MiB;
+const runtimeS = Number(values["runtime-s"]);
+const dir = values.dir!;
+const only = values.only ? new RegExp(values.only) : undefined;
+const root = new URL("..", import.meta.url).pathname;
+
+function have(binary: string): boolean {
+  return new Deno.Command("sh", { args: ["-c", `command -v ${binary}`], stdout: "null" })
+    .outputSync().success;
+}
+
+async function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ seconds: number; stdout: string }> {
+  const start = performance.now();
+  const output = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" })
+    .output();
+  const seconds = (performance.now() - start) / 1000;
+  if (!output.success) {
+    throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(output.stderr)}`);
+  }
+  return { seconds, stdout: new TextDecoder().decode(output.stdout) };
+}
+
+interface Target {
+  name: string;
+  uri: string;
+  stop(): Promise<void>;
+}
+
+function walb(args: string[]) {
+  return run(Deno.execPath(), ["run", "--allow-all", `${root}cmd/main.ts`, ...args], {
+    WALB_RUN_DIR: `${dir}/run`,
+    DENO_NO_PACKAGE_JSON: "1",
+  });
+}
+
+async function walbDevice(ddev: string): Promise<Target> {
+  const ldev = `${dir}/bench.ldev`;
+  await Deno.writeFile(ldev, new Uint8Array(0));
+  await Deno.truncate(ldev, ldevBytes);
+  await walb(["wdevc", "format-ldev", ldev, ddev, "-n", "bench", "-nd", "--backend", "user"]);
+  await walb(["wdevc", "create-wdev", ldev, ddev, "--backend", "user"]);
+  return {
+    name: "walb device",
+    uri: `nbd+unix:///?socket=${dir}/run/bench.nbd`,
+    async stop() {
+      await walb(["wdevc", "delete-wdev", `${dir}/run/bench`]);
+    },
+  };
+}
+
+async function nbdkitFile(image: string): Promise<Target> {
+  const socket = `${dir}/nbdkit.sock`;
+  const pidFile = `${dir}/nbdkit.pid`;
+  await Deno.remove(pidFile).catch(() => {});
+  await run("nbdkit", ["-U", socket, "-P", pidFile, "file", image]);
+  for (let tries = 0; tries < 100; tries++) {
+    try {
+      await Deno.stat(pidFile);
+      break;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  const pid = Number((await Deno.readTextFile(pidFile)).trim());
+  return {
+    name: "nbdkit file",
+    uri: `nbd+unix:///?socket=${socket}`,
+    async stop() {
+      Deno.kill(pid, "SIGTERM");
+      for (let tries = 0; tries < 100; tries++) {
+        try {
+          Deno.kill(pid, "SIGCONT");
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        } catch {
+          return;
+        }
+      }
+    },
+  };
+}
+
+interface Row {
+  target: string;
+  test: string;
+  value: string;
+}
+const rows: Row[] = [];
+
+function report(target: string, test: string, value: string): void {
+  rows.push({ target, test, value });
+  console.log(`${target.padEnd(14)} ${test.padEnd(36)} ${value}`);
+}
+
+async function nbdcopyRows(target: Target, input: string): Promise<void> {
+  const copyIn = await run("nbdcopy", ["--flush", input, target.uri]);
+  report(target.name, `nbdcopy ${sizeBytes / MiB} MiB in`, mbps(copyIn.seconds));
+  const copyOut = await run("nbdcopy", [target.uri, "null:"]);
+  report(target.name, `nbdcopy ${sizeBytes / MiB} MiB out`, mbps(copyOut.seconds));
+}
+
+function mbps(seconds: number): string {
+  return `${(sizeBytes / 1e6 / seconds).toFixed(0)} MB/s`;
+}
+
+const FIO_JOBS = [
+  { rw: "write", bs: "1m", depth: 4, label: "fio write 1 MiB QD 4" },
+  { rw: "read", bs: "1m", depth: 4, label: "fio read 1 MiB QD 4" },
+  { rw: "randwrite", bs: "4k", depth: 32, label: "fio randwrite 4 KiB QD 32" },
+  { rw: "randread", bs: "4k", depth: 32, label: "fio randread 4 KiB QD 32" },
+] as const;
+
+async function fioRows(target: Target): Promise<void> {
+  for (const job of FIO_JOBS) {
+    const { stdout } = await run("fio", [
+      "--name=nbd",
+      "--ioengine=nbd",
+      `--uri=${target.uri}`,
+      `--rw=${job.rw}`,
+      `--bs=${job.bs}`,
+      `--iodepth=${job.depth}`,
+      `--size=${sizeBytes}`,
+      "--time_based",
+      `--runtime=${runtimeS}`,
+      "--output-format=json",
+    ]);
+    const result = JSON.parse(stdout.slice(stdout.indexOf("{"))).jobs[0];
+    const side = job.rw.includes("write") ? result.write : result.read;
+    const p99 = side.clat_ns.percentile?.["99.000000"];
+    report(
+      target.name,
+      job.label,
+      `${Math.round(side.iops)} IOPS (${(side.bw_bytes / 1e6).toFixed(0)} MB/s, p99 ${
+        p99 === undefined ? "?" : (p99 / 1000).toFixed(0)
+      } µs)`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(dir, { recursive: true });
+  const input = `${dir}/input.img`;
+  const data = new Uint8Array(sizeBytes);
+  for (let offset = 0; offset < sizeBytes; offset += 65536) {
+    crypto.getRandomValues(data.subarray(offset, offset + 65536));
+  }
+  await Deno.writeFile(input, data);
+  const ddev = `${dir}/walb.ddev`;
+  const copy = `${dir}/nbdkit.ddev`;
+  for (const path of [ddev, copy]) {
+    await Deno.writeFile(path, new Uint8Array(0));
+    await Deno.truncate(path, sizeBytes);
+  }
+  const makers: [string, () => Promise<Target>][] = [["walb device", () => walbDevice(ddev)]];
+  if (have("nbdkit")) makers.push(["nbdkit file", () => nbdkitFile(copy)]);
+  else console.log("skip: nbdkit not installed");
+  const withFio = have("fio");
+  if (!withFio) console.log("skip: fio not installed");
+  console.log(`device ${sizeBytes / MiB} MiB, ldev ${ldevBytes / MiB} MiB, fio ${runtimeS} s`);
+  for (const [name, make] of makers) {
+    if (only !== undefined && !only.test(name)) continue;
+    const target = await make();
+    try {
+      if (have("nbdcopy")) await nbdcopyRows(target, input);
+      if (withFio) await fioRows(target);
+    } finally {
+      await target.stop();
+    }
+  }
+  console.log("\n| target | test | result |\n|---|---|---|");
+  for (const row of rows) console.log(`| ${row.target} | ${row.test} | ${row.value} |`);
+  await Deno.remove(dir, { recursive: true });
+}
+
+await main();
