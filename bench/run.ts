@@ -34,22 +34,27 @@ const MiB = 1 << 20;
 
 interface Measure {
   wallSeconds: number;
+  /** User + system CPU seconds (all threads): less sensitive than wall time to other load. */
+  cpuSeconds: number;
   maxRssKiB: number;
 }
 
 async function timed(argv: string[]): Promise<Measure> {
   const output = await new Deno.Command("/usr/bin/time", {
-    args: ["-f", "%e %M", ...argv],
+    args: ["-f", "%e %M %U %S", ...argv],
     stdout: "null",
     stderr: "piped",
   }).output();
   const lines = new TextDecoder().decode(output.stderr).trim().split("\n");
   const last = lines[lines.length - 1] ?? "";
-  const [wall, rss] = last.split(" ").map(Number);
-  if (!output.success || wall === undefined || rss === undefined || Number.isNaN(wall)) {
+  const [wall, rss, user, system] = last.split(" ").map(Number);
+  if (
+    !output.success || wall === undefined || rss === undefined || user === undefined ||
+    system === undefined || Number.isNaN(wall)
+  ) {
     throw new Error(`failed: ${argv.join(" ")}\n${lines.join("\n")}`);
   }
-  return { wallSeconds: wall, maxRssKiB: rss };
+  return { wallSeconds: wall, cpuSeconds: user + system, maxRssKiB: rss };
 }
 
 function median(values: number[]): number {
@@ -86,15 +91,22 @@ function toolArgv(implementation: "ours" | "original", tool: string, args: strin
 async function measure(row: Row, implementation: "ours" | "original") {
   const n = row.runs ?? runs;
   const walls: number[] = [];
+  const cpus: number[] = [];
   const rss: number[] = [];
   for (let i = 0; i < n; i++) {
     if (row.before) await row.before();
     const m = await timed(toolArgv(implementation, row.tool, row.args));
     walls.push(m.wallSeconds);
+    cpus.push(m.cpuSeconds);
     rss.push(m.maxRssKiB);
   }
   const bytes = await sizeOf(row.inputs);
-  return { mbps: bytes / 1e6 / median(walls), rssMiB: Math.max(...rss) / 1024 };
+  return {
+    mbps: bytes / 1e6 / median(walls),
+    cpuSeconds: median(cpus),
+    wallSeconds: median(walls),
+    rssMiB: Math.max(...rss) / 1024,
+  };
 }
 
 async function generate(): Promise<string[]> {
@@ -212,7 +224,7 @@ async function main(): Promise<void> {
 
   const header = originalBin
     ? "| row | ours MB/s | ours peak RSS MiB | original MB/s | original peak RSS MiB | ours/original |"
-    : "| row | MB/s | peak RSS MiB (limit) | original's published MB/s | ratio (target) |";
+    : "| row | MB/s | wall s | CPU s | peak RSS MiB (limit) | original's published MB/s | ratio (target) |";
   console.log(header);
   console.log(header.replace(/[^|]+/g, "---"));
   const mbpsText = (mbps: number) => mbps < 100 ? mbps.toFixed(1) : mbps.toFixed(0);
@@ -234,9 +246,9 @@ async function main(): Promise<void> {
         ? "—"
         : `${(ours.mbps / row.referenceMbps).toFixed(2)} (≥ ${row.targetRatio?.toFixed(1)})`;
       console.log(
-        `| ${row.name} | ${mbpsText(ours.mbps)} | ${
-          ours.rssMiB.toFixed(0)
-        }${limit} | ${reference} | ${ratio} |`,
+        `| ${row.name} | ${mbpsText(ours.mbps)} | ${ours.wallSeconds.toFixed(2)} | ${
+          ours.cpuSeconds.toFixed(2)
+        } | ${ours.rssMiB.toFixed(0)}${limit} | ${reference} | ${ratio} |`,
       );
     }
   }
