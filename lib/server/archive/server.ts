@@ -17,6 +17,7 @@ import { type ArchiveStatusInfo, globalStatus, volumeStatus } from "./status.ts"
 import { ArchiveStore } from "./store.ts";
 import { type ArchiveConfig, ArchiveContext } from "./volume.ts";
 import { serveWdiffTransfer } from "./wdiff_receive.ts";
+import { serveDirtyFullSync } from "./full_sync.ts";
 
 /** Everything an archive server is given. */
 export interface ArchiveServerOptions extends Omit<ServerRuntimeOptions, "role"> {
@@ -53,6 +54,7 @@ export async function createArchiveServer(options: ArchiveServerOptions): Promis
   const targets = archiveGetTargets(context);
   runtime.register("get", (server) => serveTypedGet(server, targets));
   runtime.register(SERVER_PROTOCOLS.wdiffTransfer, (server) => serveWdiffTransfer(context, server));
+  runtime.register(SERVER_PROTOCOLS.dirtyFullSync, (server) => serveDirtyFullSync(context, server));
   runtime.start();
   return context;
 }

@@ -1,0 +1,187 @@
+/**
+ * Storage side of `full-bkp` (protocol-and-servers.md §1.10.3, §1.11.4, wdiff-and-archive.md
+ * §10, §16): `SyncReady → FullSync`, the archive's acceptance, `accept` to walbc, the log
+ * reset (done = (0, 0), empty queue, new UUID, state file SyncReady), the UUID and its Ack,
+ * device monitoring (new writes flow to the proxies from gid 0 at once), the whole device
+ * read in bulks (zero bulks as `00`, others compressed with `-sync-cmpr` and checksummed,
+ * throttled by `-fst`), the archive's Ack, an explicit snapshot gidE, the MetaSnap
+ * (0, gidE) and its Ack, then `FullSync → Stopped → StartTarget → Target`.
+ *
+ * @module
+ */
+import { metaSnap, writeMetaSnap } from "../../format/meta/mod.ts";
+import { HOST_TYPE, SERVER_PROTOCOLS, STATUS } from "../../protocol/constants.ts";
+import { RequestError } from "../../protocol/errors.ts";
+import type { Packet } from "../../protocol/packet.ts";
+import {
+  readAck,
+  receiveStringVector,
+  sendAcceptAsync,
+  sendErrorReply,
+} from "../../protocol/reply.ts";
+import { sendFullSyncBulk, writeFullSyncRequest } from "../archive/full_sync.ts";
+import { checkVolumeId, parseSizeWithUnit } from "../runtime/format.ts";
+import type { ServerContext } from "../runtime/server.ts";
+import { BULK_BYTES_MAX, BULK_BYTES_MIN, DEFAULT_BULK_BYTES, SS } from "./constants.ts";
+import { startMonitoring, stopMonitoring } from "./monitor.ts";
+import { requestPeer } from "./proxy_monitor.ts";
+import { resetLogAndRecords, takeVolumeSnapshot } from "./records.ts";
+import type { StorageContext, StorageVolume } from "./volume.ts";
+
+const FN = "c2sFullSyncServer";
+const LB = 512;
+
+/** Parses `full-bkp`'s optional bulk size (512 B … 4 MiB, a multiple of 512) into LB. */
+export function parseBulkLb(text: string | undefined, context: string): number {
+  if (text === undefined) return DEFAULT_BULK_BYTES / LB;
+  const bytes = parseSizeWithUnit(text, context);
+  if (bytes < BigInt(BULK_BYTES_MIN) || bytes > BigInt(BULK_BYTES_MAX)) {
+    throw new RequestError(`${context}:bulk size out of range:${text}`);
+  }
+  return Number(bytes) / LB | 0;
+}
+
+/** Serves `full-bkp` (walbc connection W). */
+export async function serveFullBackup(
+  context: StorageContext,
+  server: ServerContext,
+): Promise<void> {
+  let volume: StorageVolume;
+  let bulkLb: number;
+  try {
+    const params = await receiveStringVector(server.packet);
+    volume = context.volume(checkVolumeId(params[0] ?? "", FN));
+    bulkLb = parseBulkLb(params[1], FN);
+  } catch (error) {
+    if (!(error instanceof RequestError)) throw error;
+    server.log("ERROR", error.message);
+    return; // no reply: the client sees EOF (§1.9.5)
+  }
+  let release: () => void;
+  try {
+    release = context.runtime.foreground.acquire(FN);
+  } catch (error) {
+    if (!(error instanceof RequestError)) throw error;
+    await sendErrorReply(server.packet, error.message);
+    return;
+  }
+  try {
+    volume.stop.verifyNotStopping(FN, volume.volId);
+    const tx = volume.state.begin(SS.syncReady, SS.fullSync, FN);
+    try {
+      const finished = await runBackup(context, volume, server, bulkLb);
+      if (!finished) return;
+      tx.commit(SS.stopped);
+    } catch (error) {
+      stopMonitoring(volume);
+      context.dropTask(volume.volId);
+      throw error;
+    } finally {
+      tx.rollback();
+    }
+    const start = volume.state.begin(SS.stopped, SS.startTarget, FN);
+    try {
+      await context.store.writeState(volume.volId, SS.target);
+      start.commit(SS.target);
+    } finally {
+      start.rollback();
+    }
+    context.pushTask(volume.volId, 0);
+    server.log("INFO", `dirty-full-sync3 succeeded:${volume.volId}`);
+  } catch (error) {
+    if (!(error instanceof Error)) throw error;
+    server.log("ERROR", `dirty-full-sync3 failed:${volume.volId}:${error.message}`);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * The exchange with the archive. Returns false when the archive refused (walbc was told),
+ * true when the archive acknowledged the final MetaSnap.
+ */
+async function runBackup(
+  context: StorageContext,
+  volume: StorageVolume,
+  server: ServerContext,
+  bulkLb: number,
+): Promise<boolean> {
+  const device = await context.deviceOf(volume);
+  const sizeLb = await device.sizeLb();
+  const curTime = context.nowSec();
+  return await requestPeer(
+    context,
+    context.config.archive,
+    SERVER_PROTOCOLS.dirtyFullSync,
+    async (archive, archiveId) => {
+      writeFullSyncRequest(archive, {
+        hostType: HOST_TYPE.storage,
+        volId: volume.volId,
+        sizeLb,
+        curTime: BigInt(curTime),
+        bulkLb: BigInt(bulkLb),
+        compression: context.config.syncCompression,
+      });
+      await archive.flush();
+      const reply = await archive.readString("dirty-full-sync3 reply");
+      if (reply !== STATUS.accept) {
+        await sendErrorReply(
+          server.packet,
+          `backupClient:not accepted by archive:${archiveId}:${reply}`,
+        );
+        return false;
+      }
+      server.log("INFO", `dirty-full-sync3 started:${volume.volId}:${sizeLb}:${bulkLb}`);
+      await sendAcceptAsync(server.packet).catch((error) => {
+        server.log("WARNING", `${FN}:walbc connection:${error.message}`);
+      });
+      await resetLogAndRecords(context, volume, device, 0n);
+      await context.store.writeState(volume.volId, SS.syncReady);
+      archive.writeBytes(volume.uuid);
+      await archive.flush();
+      await readAck(archive, "dirty-full-sync3 uuid ack");
+      startMonitoring(context, volume);
+      await sendDeviceData(context, volume, archive, { sizeLb, bulkLb });
+      await readAck(archive, "dirty-full-sync3 data ack");
+      const snapshot = await takeVolumeSnapshot(context, volume, device, false);
+      context.pushTask(volume.volId, 0);
+      archive.write((w) => writeMetaSnap(w, metaSnap(0n, snapshot.gid)));
+      await archive.flush();
+      await readAck(archive, "dirty-full-sync3 final ack");
+      return true;
+    },
+  );
+}
+
+/** Reads the device in bulks and sends them (§1.11.4), throttled by the full-scan rate. */
+async function sendDeviceData(
+  context: StorageContext,
+  volume: StorageVolume,
+  archive: Packet,
+  init: { sizeLb: bigint; bulkLb: number },
+): Promise<void> {
+  const clock = context.runtime.clock;
+  const abort = AbortSignal.any([volume.forceStop.signal, context.runtime.forceSignal]);
+  const reader = await context.devices.openData(await context.deviceOf(volume));
+  try {
+    const startMs = clock.nowMs();
+    let doneBytes = 0;
+    for (let offsetLb = 0n; offsetLb < init.sizeLb;) {
+      abort.throwIfAborted();
+      const remaining = init.sizeLb - offsetLb;
+      const lengthLb = Number(remaining < BigInt(init.bulkLb) ? remaining : init.bulkLb);
+      const bulk = await reader.read(Number(offsetLb) * LB, lengthLb * LB);
+      sendFullSyncBulk(archive, bulk, context.config.syncCompression);
+      await archive.flush();
+      offsetLb += BigInt(lengthLb);
+      doneBytes += lengthLb * LB;
+      const rate = context.fullScanBytesPerSec;
+      if (rate > 0) {
+        const aheadMs = doneBytes * 1000 / rate - (clock.nowMs() - startMs);
+        if (aheadMs > 0) await clock.sleep(Math.ceil(aheadMs), abort);
+      }
+    }
+  } finally {
+    await reader.close();
+  }
+}
