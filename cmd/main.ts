@@ -34,6 +34,7 @@ export const COMMAND_NAMES = [
   "verify_written_data",
   "archive",
   "proxy",
+  "storage",
   "walbc",
   "wdiff-send",
   "wdevc",
