@@ -246,7 +246,9 @@ export async function isRestorable(archive: Endpoint, gid: bigint): Promise<bool
 export async function verifyRestore(archive: Endpoint, gid: bigint, sha1: string) {
   await waitLong(`gid ${gid} restorable`, () => isRestorable(archive, gid));
   await command(archive, "restore", [VOL, String(gid)], "accept");
-  await waitFor(
+  // waitLong retries failed polls: the archive's `get restored` can race with the rename of
+  // the restore's temporary image (stat of a vanished `wr_..._tmp`).
+  await waitLong(
     `restore ${gid}`,
     async () => (await get(archive, ["restored", VOL], "lines")).includes(String(gid)),
   );
