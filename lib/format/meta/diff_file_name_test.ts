@@ -3,18 +3,12 @@ import { assertEquals, assertThrows } from "../../testing/assert.ts";
 import { createDiffFileName, parseDiffFileName } from "./diff_file_name.ts";
 import { metaDiff } from "./meta_diff.ts";
 import { GID_NONE, metaSnap } from "./meta_snap.ts";
+import { seededPrng } from "../../testing/random.ts";
 
+/** Uniform [0, 1) numbers from the shared seeded generator (prints the seed; SEED=n replays). */
 function seededRandom(name: string): () => number {
-  const seed = Number(Deno.env.get("SEED") ?? Math.floor(Math.random() * 2 ** 31));
-  console.log(`${name}: seed=${seed}`);
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = seededPrng(name);
+  return () => prng.next();
 }
 
 const TS = 1388631845;

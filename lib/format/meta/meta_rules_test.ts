@@ -23,18 +23,12 @@ import {
   metaState,
   stateEquals,
 } from "./meta_state.ts";
+import { seededPrng } from "../../testing/random.ts";
 
+/** Uniform [0, 1) numbers from the shared seeded generator (prints the seed; SEED=n replays). */
 function seededRandom(name: string): () => number {
-  const seed = Number(Deno.env.get("SEED") ?? Math.floor(Math.random() * 2 ** 31));
-  console.log(`${name}: seed=${seed}`);
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = seededPrng(name);
+  return () => prng.next();
 }
 
 const s = (b: number, e = b) => metaSnap(BigInt(b), BigInt(e));

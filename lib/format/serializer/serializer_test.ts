@@ -3,22 +3,16 @@ import { assert, assertEquals, assertThrows, toHex } from "../../testing/assert.
 import { SerialReader, SerialTruncatedError } from "./reader.ts";
 import { encodeVarInt, fitsVarIntType, type VarIntType, VI32, VI64, VU32, VU64 } from "./varint.ts";
 import { serialize, SerialWriter } from "./writer.ts";
+import { seededPrng } from "../../testing/random.ts";
 
 const hex = (text: string) => text.replaceAll(" ", "").toLowerCase();
 const enc = (value: bigint, type: VarIntType) => toHex(Uint8Array.from(encodeVarInt(value, type)));
 
 /** Seeded PRNG (mulberry32); SEED=n replays a run. */
+/** Uniform [0, 1) numbers from the shared seeded generator (prints the seed; SEED=n replays). */
 function seededRandom(name: string): () => number {
-  const seed = Number(Deno.env.get("SEED") ?? Math.floor(Math.random() * 2 ** 31));
-  console.log(`${name}: seed=${seed}`);
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = seededPrng(name);
+  return () => prng.next();
 }
 
 Deno.test("encodeVarInt() matches the §12 examples", () => {
