@@ -64,6 +64,7 @@ async function main(): Promise<number> {
     "tests/cli/",
     "tests/fuzz/",
     "tests/integration/",
+    "tests/review/",
     "mod.ts",
   ];
   const paths = Deno.args.length > 0 ? Deno.args : defaults.filter(exists);
