@@ -30,7 +30,16 @@ export class FileBackend implements ArchiveBackend {
     const out: ImageInfo[] = [];
     for await (const entry of Deno.readDir(this.location)) {
       if (!entry.isFile || parseImageName(entry.name) === undefined) continue;
-      out.push({ name: entry.name, sizeBytes: (await Deno.stat(this.path(entry.name))).size });
+      let sizeBytes: number;
+      try {
+        sizeBytes = (await Deno.stat(this.path(entry.name))).size;
+      } catch (error) {
+        // Renamed or removed since readDir read it (a restore renaming its `_tmp` image):
+        // it is not an image of this listing.
+        if (error instanceof Deno.errors.NotFound) continue;
+        throw error;
+      }
+      out.push({ name: entry.name, sizeBytes });
     }
     return out.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   }

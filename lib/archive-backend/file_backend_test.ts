@@ -32,3 +32,38 @@ Deno.test("FileBackend: create, snapshot (sparse copy), resize, rename, list, re
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("FileBackend: list() skips an image renamed or removed while it lists", async () => {
+  // A restore renames `wr_VOL_GID_tmp` to `wr_VOL_GID` while `get restored` lists the
+  // directory: an entry read by readDir may be gone by the time list() stats it.
+  const dir = await Deno.makeTempDir();
+  try {
+    const backend = new FileBackend(dir);
+    const count = 64;
+    for (let i = 0; i < count; i++) await backend.create(`wr_v_${i}_tmp`, 512);
+    let stop = false;
+    const renamer = (async () => {
+      for (let round = 0; !stop; round++) {
+        for (let i = 0; i < count; i++) {
+          const [from, to] = round % 2 === 0
+            ? [`wr_v_${i}_tmp`, `wr_v_${i}`]
+            : [`wr_v_${i}`, `wr_v_${i}_tmp`];
+          await Deno.rename(`${dir}/${from}`, `${dir}/${to}`);
+        }
+      }
+    })();
+    try {
+      for (let i = 0; i < 300; i++) {
+        for (const image of await backend.list()) {
+          assert(/^wr_v_[0-9]+(_tmp)?$/.test(image.name), image.name);
+          assertEquals(image.sizeBytes, 512);
+        }
+      }
+    } finally {
+      stop = true;
+      await renamer;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
