@@ -177,10 +177,9 @@ export function registerCommands(context: ProxyContext): void {
   register("stop", { confirm: STATUS.accept }, (server, params) => {
     const fn = "c2pStopServer";
     const volume = volumeOf(context, params, fn);
-    const modeText = params[1] ?? "graceful";
-    if (modeText !== "graceful" && modeText !== "force" && modeText !== "empty") {
-      throw new RequestError(`${fn}:bad mode:${modeText}`);
-    }
+    // Only the first character counts (protocol-and-servers.md §3.2): f… force, e… empty.
+    const first = (params[1] ?? "")[0];
+    const modeText = first === "f" ? "force" : first === "e" ? "empty" : "graceful";
     return Promise.resolve(async () => {
       await stopVolume(context, volume, modeText);
       server.log("INFO", `stop succeeded:${volume.volId}:${modeText}`);
