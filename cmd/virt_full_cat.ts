@@ -14,6 +14,12 @@ import { virtualFullImage } from "../lib/format/wdiff/virtual_full.ts";
 import { type Command, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
 import {
+  addProgressOption,
+  PROGRESS_OPTION,
+  startProgress,
+  usageWithProgress,
+} from "./progress.ts";
+import {
   emptyMergeFigures,
   formatMergeFigures,
   openOutput,
@@ -33,14 +39,20 @@ const USAGE = "virt-full-cat:\n" +
   "  -h:      Show this help message.\n" +
   "\n";
 
+/** The original's usage plus the `--progress` extension line (before the final blank line). */
+const USAGE_WITH_PROGRESS = usageWithProgress(
+  USAGE,
+  "--progress: Show progress on stderr (TTY only).",
+);
+
 function parser(): OptionParser {
-  const p = new OptionParser("virt-full-cat", { usage: USAGE });
+  const p = new OptionParser("virt-full-cat", { usage: USAGE_WITH_PROGRESS });
   p.required("i", "string", "Input full image path. This must be seekable.");
   p.option("o", "string", "Output full image path. '-' means stdout.", { default: "-" });
   p.list("d", "string", "Input wdiff paths");
   p.option("b", "u32", "Buffer size [byte].", { default: "131072" });
   p.flag("stat", "Put merging statistics.");
-  return p;
+  return addProgressOption(p);
 }
 
 /**
@@ -101,6 +113,9 @@ export const command: Command = {
           const output = await openOutput(opts.str("o"), io.stdout);
           try {
             const writer = new BufferedWriter(output.sink);
+            const progress = startProgress(opts.bool(PROGRESS_OPTION), io.stderr, {
+              totalBytes: base.sizeBytes,
+            });
             const merged = mergeDiffs(inputs.streams, {
               maxBlocks: LIMITS.diffIoLbDefault,
               inputStats: figures.input,
@@ -111,11 +126,17 @@ export const command: Command = {
               size: base.sizeBytes,
               readAt: (o: number, l: number) => base.readAt(o, l),
             };
-            for await (const chunk of virtualFullImage(image, merged, { chunkSize: bufferSize })) {
-              await writer.write(chunk);
+            try {
+              const chunks = virtualFullImage(image, merged, { chunkSize: bufferSize });
+              for await (const chunk of chunks) {
+                await writer.write(chunk);
+                progress.add(chunk.length);
+              }
+              await writer.flush();
+              await output.finish({ sync: true });
+            } finally {
+              progress.finish();
             }
-            await writer.flush();
-            await output.finish({ sync: true });
           } finally {
             output.close();
           }

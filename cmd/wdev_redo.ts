@@ -14,6 +14,7 @@ import {
 } from "../lib/format/wlog/mod.ts";
 import { type Command, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
+import { addProgressOption, PROGRESS_OPTION, startProgress } from "./progress.ts";
 import { formatSuper, openLogDevice } from "./wldev_info.ts";
 import { openRedoTarget, Redoer, verifyApplicablePbs } from "./wlog_redo.ts";
 
@@ -29,7 +30,7 @@ function parser(): OptionParser {
   p.flag("noaio", ": do not use aio");
   p.flag("v", ": verbose messages to stderr.");
   p.flag("debug", ": put debug messages to stderr.");
-  return p;
+  return addProgressOption(p);
 }
 
 /** `wdev-redo` */
@@ -61,9 +62,18 @@ export const command: Command = {
       });
       const beginLsid = sup.writtenLsid;
       let last: { header: LogpackHeader; block: Uint8Array; shrunk: boolean } | undefined;
-      for await (const pack of reader.packs(beginLsid)) {
-        last = pack;
-        if (pack.header.nRecords > 0) await redoer.applyPack(pack.header, pack.ios);
+      // The log's end is found while reading: the line shows bytes and the rate, no total.
+      const progress = startProgress(opts.bool(PROGRESS_OPTION), io.stderr);
+      let progressLsid = beginLsid;
+      try {
+        for await (const pack of reader.packs(beginLsid)) {
+          last = pack;
+          if (pack.header.nRecords > 0) await redoer.applyPack(pack.header, pack.ios);
+          progress.add(Number(pack.nextLsid - progressLsid) * sup.pbs);
+          progressLsid = pack.nextLsid;
+        }
+      } finally {
+        progress.finish();
       }
       const endLsid = reader.endLsid;
       const stop = reader.stop;

@@ -12,6 +12,15 @@ import { BufferedWriter, type ByteSink, type ByteSource } from "../lib/io/stream
 import { IndexedWdiffWriter, SortedWdiffWriter } from "../lib/format/wdiff/mod.ts";
 import { type Command, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
+import {
+  addProgressOption,
+  countingSource,
+  inputSizeOf,
+  PROGRESS_HELP,
+  PROGRESS_OPTION,
+  startProgress,
+  usageWithProgress,
+} from "./progress.ts";
 
 const USAGE = "Usage: wdiff-full -i [full image] -o [wdiff]\n" +
   "  -h : show this message\n" +
@@ -21,12 +30,14 @@ const USAGE = "Usage: wdiff-full -i [full image] -o [wdiff]\n" +
   "  -indexed : use indexed format instead of sorted format.\n";
 
 function parser(): OptionParser {
-  const p = new OptionParser("wdiff-full", { usage: USAGE });
+  const p = new OptionParser("wdiff-full", {
+    usage: usageWithProgress(USAGE, `-${PROGRESS_OPTION} ${PROGRESS_HELP}`),
+  });
   p.option("i", "string", ": input full image (default: stdin)", { default: "-" });
   p.option("o", "string", ": output diff file (default: stdout)", { default: "-" });
   p.option("ios", "u64", ": IO size in bytes (default 64K)", { default: "64K" });
   p.flag("indexed", ": use indexed format instead of sorted format.");
-  return p;
+  return addProgressOption(p);
 }
 
 /**
@@ -113,7 +124,11 @@ export const command: Command = {
           { cause: new LimitExceededError("-ios", ioSizeMax, ioSize) },
         );
       }
-      const [source, closeInput] = await openInput(opts.str("i"), io.stdin);
+      const [input, closeInput] = await openInput(opts.str("i"), io.stdin);
+      const progress = startProgress(opts.bool(PROGRESS_OPTION), io.stderr, {
+        totalBytes: await inputSizeOf(opts.str("i")),
+      });
+      const source = countingSource(input, progress);
       try {
         const [sink, closeOutput] = await openOutput(opts.str("o"), io.stdout);
         try {
@@ -125,6 +140,7 @@ export const command: Command = {
           closeOutput();
         }
       } finally {
+        progress.finish();
         closeInput();
       }
       return 0;

@@ -17,6 +17,7 @@ import {
   emptyDiffStatistics,
   formatStatisticsLine,
   openWdiff,
+  PACK_HEADER_SIZE,
   readWdiffStream,
   SortedWdiffWriter,
   type StatisticsFormat,
@@ -26,6 +27,13 @@ import { groupPacks, mergeDiffs } from "../lib/format/wdiff/merge.ts";
 import { compressPacks } from "../lib/format/wdiff/merge_workers.ts";
 import { type Command, type CommandIo, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
+import {
+  addProgressOption,
+  inputSizeOf,
+  type Progress,
+  PROGRESS_OPTION,
+  startProgress,
+} from "./progress.ts";
 
 function parser(): OptionParser {
   const p = new OptionParser("wdiff-merge", {
@@ -42,7 +50,7 @@ function parser(): OptionParser {
     "type:level:concurrency : compression for output (default: snappy:0:1)",
     { default: "snappy:0:1" },
   );
-  return p;
+  return addProgressOption(p);
 }
 
 /**
@@ -52,15 +60,18 @@ function parser(): OptionParser {
 export async function* countedRecords(
   reader: WdiffReader,
   stats: DiffStatistics,
+  progress?: Progress,
 ): AsyncGenerator<DiffRecord> {
   stats.wdiffCount++;
   if (reader.format === "indexed") {
     stats.dataSize += reader.dataAreaSize;
     yield* reader.records();
+    progress?.add(reader.dataAreaSize);
     return;
   }
   for await (const pack of reader.packs()) {
     stats.dataSize += pack.header.totalSize;
+    progress?.add(PACK_HEADER_SIZE + pack.header.totalSize);
     // Lazy: a merge drops most of what it reads; only used records are decompressed.
     yield* decodePackRecords(pack, { lazy: true });
   }
@@ -79,11 +90,13 @@ export interface OpenedInputs {
  * @param paths input paths, oldest first
  * @param io the command's streams (stdin)
  * @param stats receives wdiffNr and dataSize per input as it is read
+ * @param progress counts the pack bytes read (`--progress`)
  */
 export async function openWdiffInputs(
   paths: readonly string[],
   io: CommandIo,
   stats: DiffStatistics,
+  progress?: Progress,
 ): Promise<OpenedInputs> {
   const closers: (() => void)[] = [];
   const close = () => {
@@ -94,18 +107,39 @@ export async function openWdiffInputs(
     for (const path of paths) {
       if (path === "-") {
         const reader = await readWdiffStream(new BufferedReader(io.stdin));
-        streams.push(countedRecords(reader, stats));
+        streams.push(countedRecords(reader, stats, progress));
         continue;
       }
       const opened = await openWdiff(path);
       closers.push(opened.close);
-      streams.push(countedRecords(opened.reader, stats));
+      streams.push(countedRecords(opened.reader, stats, progress));
     }
   } catch (error) {
     close();
     throw error;
   }
   return { streams, close };
+}
+
+/**
+ * A progress counter over wdiff inputs: their total size when every path is a file.
+ *
+ * @param enabled `--progress` was given
+ * @param paths input paths
+ * @param stderr the command's stderr
+ */
+export async function progressOverInputs(
+  enabled: boolean,
+  paths: readonly string[],
+  stderr: unknown,
+): Promise<Progress> {
+  if (!enabled) return startProgress(false, stderr);
+  let total: number | undefined = 0;
+  for (const path of paths) {
+    const size = await inputSizeOf(path);
+    total = size === undefined || total === undefined ? undefined : total + size;
+  }
+  return startProgress(true, stderr, { totalBytes: total });
 }
 
 /** An output path opened for writing; `finish` syncs regular files (never pipes) and closes. */
@@ -241,7 +275,8 @@ export const command: Command = {
           throw new UsageError("Too small max IO size specified.");
         }
         const figures = emptyMergeFigures();
-        const inputs = await openWdiffInputs(paths, io, figures.input);
+        const progress = await progressOverInputs(opts.bool(PROGRESS_OPTION), paths, io.stderr);
+        const inputs = await openWdiffInputs(paths, io, figures.input, progress);
         try {
           await writeMergedWdiff(inputs.streams, output.sink, {
             maxBlocks: Math.floor(maxIoSize / 512),
@@ -249,6 +284,7 @@ export const command: Command = {
             figures,
           });
         } finally {
+          progress.finish();
           inputs.close();
         }
         await output.finish({ sync: false });

@@ -16,10 +16,19 @@ import {
   emptyDiffStatistics,
   openWdiff,
   readWdiffStream,
+  type WdiffReader,
 } from "../lib/format/wdiff/mod.ts";
 import { applyDiff, type ApplyTarget, type DiscardPolicy } from "../lib/format/wdiff/apply.ts";
 import { type Command, runTool, type TextOut } from "./command.ts";
 import { OptionParser } from "./option.ts";
+import {
+  addProgressOption,
+  inputSizeOf,
+  type Progress,
+  PROGRESS_OPTION,
+  startProgress,
+} from "./progress.ts";
+import { countedRecords } from "./wdiff_merge.ts";
 
 function parser(): OptionParser {
   const p = new OptionParser("wdiff-redo", {
@@ -32,7 +41,7 @@ function parser(): OptionParser {
   p.flag("d", ": issue discard IOs for discard diffs.");
   p.flag("z", ": issue all-zero IOs for discard diffs.");
   p.flag("v", ": verbose messages to stderr.");
-  return p;
+  return addProgressOption(p);
 }
 
 const KIND_NAMES: Record<DiffKind, string> = {
@@ -158,6 +167,13 @@ export async function redoWdiff(
   for (const line of formatRedoStatistics(output)) out.line(line);
 }
 
+/** The records of `reader`, counting pack bytes in `progress` when it is shown. */
+function recordsOf(reader: WdiffReader, progress: Progress | undefined): AsyncIterable<DiffRecord> {
+  return progress === undefined
+    ? reader.records()
+    : countedRecords(reader, emptyDiffStatistics(), progress);
+}
+
 /** The wdiff-redo subcommand. */
 export const command: Command = {
   name: "wdiff-redo",
@@ -172,26 +188,38 @@ export const command: Command = {
         ? "zero"
         : "ignore";
       const inputPath = opts.str("i");
-      if (inputPath === "-") {
-        const reader = await readWdiffStream(new BufferedReader(io.stdin)).catch((error) => {
-          if (error instanceof CorruptDataError && error.message.includes("seekable")) {
-            // The original's message for an indexed wdiff on a pipe.
-            throw new UsageError(
-              "IndexedDiffReader:non-seekable file descriptor is not supported:0",
-              { cause: error },
-            );
-          }
-          throw error;
-        });
-        await redoWdiff(reader.records(), opts.str("DEVICE_PATH"), policy, out);
-        return 0;
-      }
-      const opened = await openWdiff(inputPath);
+      const progress = opts.bool(PROGRESS_OPTION)
+        ? startProgress(true, io.stderr, { totalBytes: await inputSizeOf(inputPath) })
+        : undefined;
       try {
-        await redoWdiff(opened.reader.records(), opts.str("DEVICE_PATH"), policy, out);
+        if (inputPath === "-") {
+          const reader = await readWdiffStream(new BufferedReader(io.stdin)).catch((error) => {
+            if (error instanceof CorruptDataError && error.message.includes("seekable")) {
+              // The original's message for an indexed wdiff on a pipe.
+              throw new UsageError(
+                "IndexedDiffReader:non-seekable file descriptor is not supported:0",
+                { cause: error },
+              );
+            }
+            throw error;
+          });
+          await redoWdiff(recordsOf(reader, progress), opts.str("DEVICE_PATH"), policy, out);
+          return 0;
+        }
+        const opened = await openWdiff(inputPath);
+        try {
+          await redoWdiff(
+            recordsOf(opened.reader, progress),
+            opts.str("DEVICE_PATH"),
+            policy,
+            out,
+          );
+        } finally {
+          opened.close();
+        }
+        return 0;
       } finally {
-        opened.close();
+        progress?.finish();
       }
-      return 0;
     }),
 };

@@ -14,6 +14,7 @@ import {
 } from "../lib/format/wlog/mod.ts";
 import { type Command, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
+import { addProgressOption, PROGRESS_OPTION, startProgress } from "./progress.ts";
 import { openLogDevice } from "./wldev_info.ts";
 
 function parser(): OptionParser {
@@ -33,7 +34,7 @@ function parser(): OptionParser {
   p.flag("v", ": verbose output to stderr.");
   p.flag("debug", ": debug print to stderr.");
   p.flag("f", ": ignore oldest lsid in the superblock.");
-  return p;
+  return addProgressOption(p);
 }
 
 /** `wlog-cat` */
@@ -76,9 +77,14 @@ export const command: Command = {
       });
       if (verbose || debug) log.raw(`${formatWlogHeader(header)}\n`);
       const stats = new WlogStatistics(beginLsid, endLsid);
+      // The log's end is found while reading: the line shows bytes and the rate, no total.
+      const progress = startProgress(opts.bool(PROGRESS_OPTION), io.stderr);
+      let progressLsid = beginLsid;
       for await (const pack of reader.packs(beginLsid, { endLsid, shrink: !opts.bool("s") })) {
         if (pack.header.nRecords === 0) break;
         await writer.writePack(pack);
+        progress.add(Number(pack.nextLsid - progressLsid) * sup.pbs);
+        progressLsid = pack.nextLsid;
         if (debug) log.raw(`${formatLogpack(pack.header)}\n`);
         stats.add(pack.header, sup.pbs, pack.nextLsid);
       }
@@ -90,6 +96,7 @@ export const command: Command = {
         log.warn(`shrunk the logpack at lsid ${stop.lsid}: ${stop.detail}`);
       }
       await writer.close();
+      progress.finish();
       if (verbose) log.raw(`${stats.format()}\n`);
       return 0;
     }),

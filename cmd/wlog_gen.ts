@@ -16,6 +16,7 @@ import {
 import { Mt19937 } from "../lib/format/wlog/mt19937.ts";
 import { type Command, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
+import { addProgressOption, countingSink, PROGRESS_OPTION, startProgress } from "./progress.ts";
 
 const LB = 512n;
 const NORMAL_IO_LB_MAX = 65535n;
@@ -50,7 +51,7 @@ function parser(): OptionParser {
   p.option("o", "string", "PATH: output file path or '-' for stdout.", { default: "-" });
   p.flag("v", ": verbose messages to stderr.");
   p.option("-seed", "u32", "N: random seed (std::mt19937). (default: random)");
-  return p;
+  return addProgressOption(p);
 }
 
 interface Plan {
@@ -119,7 +120,10 @@ export const command: Command = {
         truncate: true,
         mode: 0o644,
       });
-      const sink: ByteSink = file ?? io.stdout;
+      const progress = startProgress(opts.bool(PROGRESS_OPTION), io.stderr, {
+        totalBytes: (outPb + 1) * params.pbs,
+      });
+      const sink: ByteSink = countingSink(file ?? io.stdout, progress);
       const writer = new WlogWriter(new BufferedWriter(sink));
       const header = await writer.writeHeader(
         generateWlogHeader(random, { pbs: params.pbs, beginLsid }),
@@ -135,6 +139,7 @@ export const command: Command = {
         if (verbose) log.raw(packCount % 80 === 79 ? ".\n" : ".");
       }
       await writer.close();
+      progress.finish();
       if (verbose) log.raw(`\nnPack: ${packCount}\nwritten ${writtenPb} physical blocks\n`);
       return 0;
     }),

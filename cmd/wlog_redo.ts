@@ -23,6 +23,13 @@ import {
 } from "../lib/format/wlog/mod.ts";
 import { type Command, runTool, type TextOut } from "./command.ts";
 import { OptionParser } from "./option.ts";
+import {
+  addProgressOption,
+  countingSource,
+  inputSizeOf,
+  PROGRESS_OPTION,
+  startProgress,
+} from "./progress.ts";
 
 /** Zero writes for `-z` are cut into pieces of this many lb, each counted as one IO. */
 const ZERO_IO_LB_MAX = 512;
@@ -39,7 +46,7 @@ function parser(): OptionParser {
   p.flag("skipcsum", ": skip checksum validation");
   p.flag("v", ": verbose messages to stderr.");
   p.flag("debug", ": put debug messages to stderr.");
-  return p;
+  return addProgressOption(p);
 }
 
 /** Counters of F10. */
@@ -254,7 +261,10 @@ export const command: Command = {
 
       await using target = await openRedoTarget(devicePath, { discard: doDiscard });
       using input = inputPath === "-" ? undefined : await Deno.open(inputPath);
-      const source: ByteSource = input ?? io.stdin;
+      const progress = startProgress(opts.bool(PROGRESS_OPTION), io.stderr, {
+        totalBytes: await inputSizeOf(inputPath),
+      });
+      const source: ByteSource = countingSource(input ?? io.stdin, progress);
       const wlog = new WlogReader(new BufferedReader(source), { verifyPayload: false });
       const header = await wlog.readHeader();
       if (header === null) throw new UsageError(`${inputPath}: empty input, no wlog header`);
@@ -268,8 +278,12 @@ export const command: Command = {
         skipChecksum: opts.bool("skipcsum"),
         trace: opts.bool("v") ? out : undefined,
       });
-      for await (const pack of wlog.packs()) await redoer.applyPack(pack.header, pack.ios);
-      await target.sync();
+      try {
+        for await (const pack of wlog.packs()) await redoer.applyPack(pack.header, pack.ios);
+        await target.sync();
+      } finally {
+        progress.finish();
+      }
       out.line(redoer.stats.format(header.beginLsid, wlog.endLsid));
       return 0;
     }),

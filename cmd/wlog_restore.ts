@@ -9,6 +9,7 @@ import { type RestoreEvent, restoreWlog } from "../lib/device/ldev_writer.ts";
 import { formatLogpack, MAX_LSID, WlogReader } from "../lib/format/wlog/mod.ts";
 import { type Command, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
+import { addProgressOption, countingSource, PROGRESS_OPTION, startProgress } from "./progress.ts";
 import { openLogDevice } from "./wldev_info.ts";
 
 function parser(): OptionParser {
@@ -26,7 +27,7 @@ function parser(): OptionParser {
   p.flag("-verify", ": verify written logpack (default: no)");
   p.flag("v", ": verbose messages to stderr.");
   p.flag("debug", ": put debug logs.");
-  return p;
+  return addProgressOption(p);
 }
 
 /** `wlog-restore` */
@@ -48,7 +49,10 @@ export const command: Command = {
       if (!ldev.isBlockDevice) {
         log.raw("Warning: the log device does not seem to be block device.\n");
       }
-      const wlog = new WlogReader(new BufferedReader(io.stdin), { verifyPayload: false });
+      // stdin has no size: the line shows bytes read and the rate.
+      const progress = startProgress(opts.bool(PROGRESS_OPTION), io.stderr);
+      const source = countingSource(io.stdin, progress);
+      const wlog = new WlogReader(new BufferedReader(source), { verifyPayload: false });
       const header = await wlog.readHeader();
       if (header === null) throw new UsageError("empty input, no wlog header");
       const newBegin = header.beginLsid + lsidDiff;
@@ -89,6 +93,7 @@ export const command: Command = {
         onPack: report,
       });
       await device.flush();
+      progress.finish();
       out.line(`Restored lsid range [${result.restoredBeginLsid}, ${result.restoredEndLsid}]`);
       out.line(`Wlog lsid range [${result.wlogBeginLsid}, ${result.wlogEndLsid}]`);
       out.line(`Lsid diff start ${result.lsidDiffStart} end ${result.lsidDiffEnd}`);

@@ -17,6 +17,15 @@ import {
 } from "../lib/format/wdiff/wlog_to_wdiff.ts";
 import { type Command, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
+import {
+  addProgressOption,
+  countingSource,
+  inputSizeOf,
+  PROGRESS_HELP,
+  PROGRESS_OPTION,
+  startProgress,
+  usageWithProgress,
+} from "./progress.ts";
 import { openOutput } from "./wdiff_merge.ts";
 
 const USAGE = "Usage: wlog-to-wdiff < [wlog] > [wdiff]\n" +
@@ -27,8 +36,11 @@ const USAGE = "Usage: wlog-to-wdiff < [wlog] > [wdiff]\n" +
   "  -indexed : use indexed format instead of sorted format.\n" +
   "  -debug : put debug messages.\n";
 
+/** The original's usage plus the `--progress` extension line. */
+const USAGE_WITH_PROGRESS = usageWithProgress(USAGE, `-${PROGRESS_OPTION} ${PROGRESS_HELP}`);
+
 function parser(): OptionParser {
-  const p = new OptionParser("wlog-to-wdiff", { usage: USAGE });
+  const p = new OptionParser("wlog-to-wdiff", { usage: USAGE_WITH_PROGRESS });
   p.option("i", "string", ": input wlog file (default: stdin)", { default: "-" });
   p.option("o", "string", ": output wdiff file (default: stdout)", { default: "-" });
   p.option("x", "u32", ": max IO size in the output wdiff (0 means unlimited) [byte].", {
@@ -36,7 +48,7 @@ function parser(): OptionParser {
   });
   p.flag("indexed", ": use indexed format instead of sorted format.");
   p.flag("debug", ": put debug messages.");
-  return p;
+  return addProgressOption(p);
 }
 
 /** The wlog-to-wdiff subcommand. */
@@ -49,7 +61,13 @@ export const command: Command = {
       log.debugEnabled = opts.bool("debug");
       const inputPath = opts.str("i");
       using input = inputPath === "-" ? undefined : await Deno.open(inputPath);
-      const source: ByteSource = input === undefined ? io.stdin : syncIfRegular(input);
+      const progress = startProgress(opts.bool(PROGRESS_OPTION), io.stderr, {
+        totalBytes: await inputSizeOf(inputPath),
+      });
+      const source: ByteSource = countingSource(
+        input === undefined ? io.stdin : syncIfRegular(input),
+        progress,
+      );
       const output = await openOutput(opts.str("o"), io.stdout);
       try {
         const options: WlogConversionOptions = {
@@ -72,6 +90,7 @@ export const command: Command = {
         }
         await output.finish({ sync: true });
       } finally {
+        progress.finish();
         output.close();
       }
       return 0;
