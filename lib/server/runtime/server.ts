@@ -16,6 +16,7 @@ import type { Listener, Net, NetAddr } from "../../net.ts";
 import { formatNetAddr } from "../../net.ts";
 import type { Conn } from "../../protocol/conn.ts";
 import { serveConnection } from "../../protocol/connection.ts";
+import { negotiationRefusal } from "../../protocol/negotiation.ts";
 import type { HandlerContext, ProtocolHandler } from "../../protocol/connection.ts";
 import { serveShutdown, serveSleep, serveVersion } from "../../protocol/builtin.ts";
 import { type GetHandler, serveGet } from "../../protocol/get.ts";
@@ -288,6 +289,12 @@ export class ServerRuntime {
           request.clientId,
           succeeded ? this.clock.nowMs() - startMs : undefined,
         );
+      }
+      if (request !== undefined && !outcome.accepted && outcome.error === undefined) {
+        // A refused negotiation (wrong version, unknown protocol) got its error text; the
+        // operator sees it too.
+        const refusal = negotiationRefusal(request, (name) => handlers.has(name)) ?? "refused";
+        this.log("WARNING", `${connectionPrefix(this.serverId, request.clientId)}${refusal}`);
       }
       if (outcome.error !== undefined) {
         const prefix = connectionPrefix(this.serverId, request?.clientId ?? "");

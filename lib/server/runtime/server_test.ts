@@ -84,3 +84,22 @@ Deno.test("ServerRuntime force shutdown aborts a running sleep", async () => {
   await sleeping;
   await done;
 });
+
+Deno.test("ServerRuntime logs a refused negotiation (wrong version, unknown protocol)", async () => {
+  const net = new MemoryNet();
+  const { runtime, logger, done } = makeServer(net);
+  await assertRejects(() => call(net, "no-such-protocol", () => Promise.resolve()), RemoteError);
+  const conn = await net.connect(ADDR);
+  const { SerialWriter } = await import("../../format/serializer/mod.ts");
+  await conn.write(new SerialWriter().string("ctl").string("version").u32(2).finish());
+  await conn.closeWrite();
+  while ((await conn.read(new Uint8Array(256))) !== null) { /* the refusal text */ }
+  conn.close();
+  for (let i = 0; i < 50 && !logger.has("version differ c/s:2"); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert(logger.has("[s0][ctl] findServerHandler:bad protocol:no-such-protocol:ctl"));
+  assert(logger.has("[s0][ctl] run1stNegotiateAsServer:version differ c/s:2:1"));
+  runtime.requestShutdown(true);
+  await done;
+});
