@@ -97,6 +97,9 @@ export class LibcError extends Error {
   }
 }
 
+/** `preadv2(2)` flag: fail with EAGAIN instead of waiting for I/O. */
+const RWF_NOWAIT = 0x08;
+
 const SYMBOLS = {
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
@@ -114,6 +117,7 @@ const SYMBOLS = {
     result: "isize",
     nonblocking: true,
   },
+  preadv2: { parameters: ["i32", "buffer", "i32", "i64", "i32"], result: "isize" },
   fdatasync: { parameters: ["i32"], result: "i32" },
   fdatasync_async: { name: "fdatasync", parameters: ["i32"], result: "i32", nonblocking: true },
   fsync: { parameters: ["i32"], result: "i32" },
@@ -184,6 +188,20 @@ function fail(call: string, path: string, errno = readErrno()): never {
 function failAfterAsync(call: string, path: string, replay: () => number | bigint): never {
   const result = Number(replay());
   fail(call, path, result < 0 ? readErrno() : 0);
+}
+
+/**
+ * Views shorter than this may live inside V8's heap, where the garbage collector moves them
+ * (V8 keeps typed arrays of up to 64 bytes on-heap); nonblocking calls copy such data through
+ * native memory, because the pointer is used on another thread after this one moved on.
+ */
+const MOVABLE_SIZE_MAX = 4096;
+
+/** The address of a non-empty byte view (its first byte). */
+function pointerOf(bytes: Uint8Array): Deno.PointerObject {
+  const pointer = Deno.UnsafePointer.of(bytes);
+  if (pointer === null) throw new RangeError("Cannot take the address of an empty buffer");
+  return pointer;
 }
 
 /**
@@ -350,6 +368,84 @@ export class LibcFile {
     if ((await lib().fallocate_async(...args)) < 0) {
       failAfterAsync("fallocate", this.path, () => lib().fallocate(...args));
     }
+  }
+
+  /**
+   * Like {@link pread}, into JavaScript memory (no bounce buffer for views of 4 KiB or more;
+   * buffered files need no alignment). `target` stays referenced until the call returns, so its
+   * memory cannot go away while the blocking-pool thread writes it.
+   *
+   * @returns the byte count read (0 at end of file)
+   * @throws {LibcError} on failure
+   */
+  async preadInto(target: Uint8Array, offsetBytes: number): Promise<number> {
+    this.#checkOpen("pread");
+    if (target.byteLength === 0) return 0;
+    if (target.byteLength < MOVABLE_SIZE_MAX) {
+      const bounce = NativeBuffer.allocate(target.byteLength);
+      try {
+        const count = await this.pread(bounce, offsetBytes);
+        target.set(bounce.bytes.subarray(0, count));
+        return count;
+      } finally {
+        bounce.free();
+      }
+    }
+    const fd = this.#checkOpen("pread");
+    const args = [fd, pointerOf(target), BigInt(target.byteLength), BigInt(offsetBytes)] as const;
+    const result = Number(await lib().pread_async(...args));
+    if (result < 0) failAfterAsync("pread", this.path, () => lib().pread(...args));
+    return result;
+  }
+
+  /**
+   * Like {@link pwrite}, from JavaScript memory (see {@link preadInto}).
+   *
+   * @returns the byte count written
+   * @throws {LibcError} on failure
+   */
+  async pwriteFrom(source: Uint8Array, offsetBytes: number): Promise<number> {
+    this.#checkOpen("pwrite");
+    if (source.byteLength === 0) return 0;
+    if (source.byteLength < MOVABLE_SIZE_MAX) {
+      const bounce = NativeBuffer.allocate(source.byteLength);
+      try {
+        bounce.bytes.set(source);
+        return await this.pwrite(bounce, offsetBytes);
+      } finally {
+        bounce.free();
+      }
+    }
+    const fd = this.#checkOpen("pwrite");
+    const args = [fd, pointerOf(source), BigInt(source.byteLength), BigInt(offsetBytes)] as const;
+    const result = Number(await lib().pwrite_async(...args));
+    if (result < 0) failAfterAsync("pwrite", this.path, () => lib().pwrite(...args));
+    return result;
+  }
+
+  /**
+   * `preadv2(fd, [target], offset, RWF_NOWAIT)` on this thread: reads only what the page cache
+   * holds, never waiting for the disk. A page-cache hit costs a few microseconds, less than a
+   * trip to the blocking pool.
+   *
+   * @returns the byte count read (possibly short; 0 at end of file), -1 when the data is not
+   *   cached (EAGAIN), -2 when the file does not support RWF_NOWAIT (EOPNOTSUPP)
+   * @throws {LibcError} on any other error
+   */
+  preadCachedSync(target: Uint8Array, offsetBytes: number): number {
+    const fd = this.#checkOpen("preadv2");
+    if (target.byteLength === 0) return 0;
+    const iovec = new BigUint64Array(2);
+    iovec[0] = BigInt(Deno.UnsafePointer.value(pointerOf(target)));
+    iovec[1] = BigInt(target.byteLength);
+    const result = Number(
+      lib().preadv2(fd, new Uint8Array(iovec.buffer), 1, BigInt(offsetBytes), RWF_NOWAIT),
+    );
+    if (result >= 0) return result;
+    const errno = readErrno();
+    if (errno === 11) return -1; // EAGAIN
+    if (errno === 95) return -2; // EOPNOTSUPP
+    fail("preadv2", this.path, errno);
   }
 
   /**

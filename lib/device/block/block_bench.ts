@@ -1,6 +1,7 @@
 /**
  * Block-device throughput: 1 MiB sequential writes each followed by fdatasync, and 4 KiB
- * random reads, for FileDevice (page cache) and DirectDevice (O_DIRECT) on one 64 MiB file
+ * random reads, for FileDevice (page cache, one Deno.FsFile), PosixFileDevice (page cache, pread
+ * and pwrite through FFI) and DirectDevice (O_DIRECT) on one 64 MiB file
  * in /var/tmp. Run: `deno bench --allow-all lib/device/block/block_bench.ts`.
  *
  * Expected cost: a 1 MiB write+fdatasync is bounded by the disk's flush latency (ms); a
@@ -10,6 +11,7 @@
 import type { BlockDevice } from "./block_device.ts";
 import { DirectDevice } from "./direct_device.ts";
 import { FileDevice } from "./file_device.ts";
+import { PosixFileDevice } from "./posix_file_device.ts";
 
 const SIZE_BYTES = 64 * 1024 * 1024;
 const WRITE_SIZE_BYTES = 1024 * 1024;
@@ -28,6 +30,7 @@ globalThis.addEventListener("unload", () => Deno.removeSync(path));
 
 const devices: Record<string, BlockDevice> = {
   file: await FileDevice.open(path),
+  posix: await PosixFileDevice.open(path),
   direct: await DirectDevice.open(path),
 };
 

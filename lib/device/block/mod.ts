@@ -22,4 +22,5 @@ export {
 } from "./faulty_device.ts";
 export { FileDevice, type FileDeviceOptions } from "./file_device.ts";
 export { MemoryDevice, type MemoryDeviceOptions } from "./memory_device.ts";
+export { PosixFileDevice, type PosixFileDeviceOptions } from "./posix_file_device.ts";
 export { openBlockDevice, type OpenBlockDeviceOptions } from "./open.ts";

@@ -6,6 +6,7 @@
 import { type BlockDevice, BlockIoError } from "./block_device.ts";
 import { DirectDevice } from "./direct_device.ts";
 import { FileDevice } from "./file_device.ts";
+import { PosixFileDevice } from "./posix_file_device.ts";
 
 /** Options of {@link openBlockDevice}. */
 export interface OpenBlockDeviceOptions {
@@ -21,7 +22,9 @@ export interface OpenBlockDeviceOptions {
 
 /**
  * Opens a regular file or a block device as a {@link BlockDevice}: a block device becomes a
- * {@link DirectDevice}, a regular file a {@link FileDevice}, unless `direct` says otherwise.
+ * {@link DirectDevice}, a regular file a {@link PosixFileDevice} (concurrent positional I/O
+ * through the page cache; a {@link FileDevice} when FFI is not allowed), unless `direct` says
+ * otherwise.
  *
  * @param path the file or device
  * @param options `direct`, `readOnly`
@@ -51,5 +54,6 @@ export async function openBlockDevice(
   const readOnly = options.readOnly ?? false;
   const direct = options.direct ?? stat.isBlockDevice;
   if (direct) return await DirectDevice.open(path, { readOnly });
+  if (PosixFileDevice.available) return await PosixFileDevice.open(path, { readOnly });
   return await FileDevice.open(path, { readOnly });
 }

@@ -1,15 +1,15 @@
 import { assert, assertRejects } from "../../testing/assert.ts";
 import { BlockIoError } from "./block_device.ts";
 import { DirectDevice } from "./direct_device.ts";
-import { FileDevice } from "./file_device.ts";
 import { openBlockDevice } from "./open.ts";
+import { PosixFileDevice } from "./posix_file_device.ts";
 
-Deno.test("openBlockDevice() opens a regular file as FileDevice, or DirectDevice if asked", async () => {
+Deno.test("openBlockDevice() opens a regular file as PosixFileDevice, or DirectDevice if asked", async () => {
   const path = await Deno.makeTempFile({ dir: "/var/tmp", prefix: "walb-open-" });
   try {
     await Deno.truncate(path, 65536);
     const buffered = await openBlockDevice(path);
-    assert(buffered instanceof FileDevice);
+    assert(buffered instanceof PosixFileDevice);
     await buffered.close();
     const direct = await openBlockDevice(path, { direct: true, readOnly: true });
     assert(direct instanceof DirectDevice && direct.readOnly);
