@@ -30,9 +30,27 @@ export function formatLogLine(nowMs: number, level: ServerLogLevel, message: str
   return `${time} ${level} ${message}`;
 }
 
-/** The `[selfId][peerId] ` prefix of connection-related messages. */
+/**
+ * The `[selfId][peerId] ` prefix of connection-related messages. The peer id comes from the
+ * wire: control characters and non-ASCII are written as `\xNN` / `\u{N}` so that a peer
+ * cannot forge log lines or garble the log.
+ *
+ * @example
+ * ```ts
+ * import { connectionPrefix } from "./logger.ts";
+ * if (connectionPrefix("a0", "x\ny") !== "[a0][x\\x0ay] ") throw new Error();
+ * ```
+ */
 export function connectionPrefix(selfId: string, peerId: string): string {
-  return `[${selfId}][${peerId}] `;
+  return `[${selfId}][${printable(peerId)}] `;
+}
+
+/** `text` with control characters and non-ASCII escaped (for text that came from a peer). */
+export function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/gu, (char) => {
+    const code = char.codePointAt(0)!;
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
+  });
 }
 
 /** A logger writing formatted lines to a callback (a file, stderr), filtering DEBUG. */

@@ -22,7 +22,7 @@ import { serveShutdown, serveSleep, serveVersion } from "../../protocol/builtin.
 import { type GetHandler, serveGet } from "../../protocol/get.ts";
 import { ForegroundLimiter } from "./foreground.ts";
 import { HandlerStats } from "./handler_stat.ts";
-import { connectionPrefix, type ServerLogger, type ServerLogLevel } from "./logger.ts";
+import { connectionPrefix, printable, type ServerLogger, type ServerLogLevel } from "./logger.ts";
 
 /** Server roles. */
 export type ServerRole = "storage" | "proxy" | "archive";
@@ -294,13 +294,14 @@ export class ServerRuntime {
         // A refused negotiation (wrong version, unknown protocol) got its error text; the
         // operator sees it too.
         const refusal = negotiationRefusal(request, (name) => handlers.has(name)) ?? "refused";
-        this.log("WARNING", `${connectionPrefix(this.serverId, request.clientId)}${refusal}`);
+        const prefix = connectionPrefix(this.serverId, request.clientId);
+        this.log("WARNING", `${prefix}${printable(refusal)}`);
       }
       if (outcome.error !== undefined) {
         const prefix = connectionPrefix(this.serverId, request?.clientId ?? "");
         this.log(
           "WARNING",
-          `${prefix}${request?.protocolName ?? "negotiation"}:${outcome.error.message}`,
+          `${prefix}${printable(request?.protocolName ?? "negotiation")}:${outcome.error.message}`,
         );
       }
     } catch (error) {

@@ -103,3 +103,20 @@ Deno.test("ServerRuntime logs a refused negotiation (wrong version, unknown prot
   runtime.requestShutdown(true);
   await done;
 });
+
+Deno.test("ServerRuntime escapes a peer's client id and protocol name in its log", async () => {
+  const net = new MemoryNet();
+  const { runtime, logger, done } = makeServer(net);
+  const conn = await net.connect(ADDR);
+  const { SerialWriter } = await import("../../format/serializer/mod.ts");
+  await conn.write(new SerialWriter().string("x\nINFO forged").string("p\u00e9").u32(1).finish());
+  await conn.closeWrite();
+  while ((await conn.read(new Uint8Array(256))) !== null) { /* the refusal text */ }
+  conn.close();
+  for (let i = 0; i < 50 && !logger.has("bad protocol"); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert(logger.has("[s0][x\\x0aINFO forged] findServerHandler:bad protocol:p\\xe9:x\\x0aINFO"));
+  runtime.requestShutdown(true);
+  await done;
+});
