@@ -12,6 +12,16 @@ import { LIMITS } from "../../limits.ts";
 import type { DiffRecord } from "./diff_record.ts";
 
 /**
+ * The verified stored form a record was read in (codec, bytes, checksum), so a writer whose
+ * codec is the same can copy it instead of decompressing and compressing again.
+ */
+export interface StoredForm {
+  compressionType: number;
+  stored: Uint8Array;
+  checksum: number;
+}
+
+/**
  * A normal record with lazily loaded data; {@link slice} keeps pieces lazy too.
  *
  * @example
@@ -36,8 +46,15 @@ export class LazyDataRecord implements DiffRecord {
    * @param ioAddress first logical block
    * @param ioBlocks length in logical blocks
    * @param load gives exactly `ioBlocks` × 512 bytes; called at most once
+   * @param storedForm the whole record's stored bytes, their checksum verified (never given for
+   *   a slice)
    */
-  constructor(readonly ioAddress: number, readonly ioBlocks: number, load: () => Uint8Array) {
+  constructor(
+    readonly ioAddress: number,
+    readonly ioBlocks: number,
+    load: () => Uint8Array,
+    readonly storedForm?: StoredForm,
+  ) {
     this.#load = load;
   }
 

@@ -4,14 +4,25 @@
  *
  * @module
  */
-import type { DiffKind, DiffRecord } from "./diff_record.ts";
-import { buildCompressedPack } from "./sorted_writer.ts";
+import type { DiffKind } from "./diff_record.ts";
+import { buildPack, storeDiffRecord, type StoredRecord, storedRecordOf } from "./sorted_writer.ts";
 import type { CompressionSetting } from "./stored_data.ts";
+
+/**
+ * One record of a job. `stored` marks a record whose bytes in `data` are already stored with
+ * the job's codec (`reusableStoredForm`): `size` stored bytes with this checksum.
+ */
+export interface JobRecord {
+  ioAddress: number;
+  ioBlocks: number;
+  kind: DiffKind;
+  stored?: { size: number; checksum: number };
+}
 
 /** A pack to compress: record headers, their data concatenated, the codec. */
 export interface PackJob {
   id: number;
-  records: { ioAddress: number; ioBlocks: number; kind: DiffKind }[];
+  records: JobRecord[];
   data: Uint8Array;
   setting: CompressionSetting;
 }
@@ -21,15 +32,21 @@ export type PackResult =
   | { id: number; block: Uint8Array; payload: Uint8Array }
   | { id: number; error: string };
 
-/** Rebuilds the records of a job (data views into `job.data`). */
-export function recordsOfJob(job: PackJob): DiffRecord[] {
+/** Builds the stored records of a job (data views into `job.data`), compressing the rest. */
+export function storedRecordsOfJob(job: PackJob): StoredRecord[] {
   let offset = 0;
-  return job.records.map((r) => {
-    if (r.kind !== "normal") return { ...r, data: null };
-    const size = r.ioBlocks * 512;
+  return job.records.map((r): StoredRecord => {
+    const record = { ioAddress: r.ioAddress, ioBlocks: r.ioBlocks, kind: r.kind };
+    if (r.kind !== "normal") return storeDiffRecord({ ...record, data: null }, job.setting);
+    const size = r.stored?.size ?? r.ioBlocks * 512;
     const data = job.data.subarray(offset, offset + size);
     offset += size;
-    return { ...r, data };
+    if (r.stored === undefined) return storeDiffRecord({ ...record, data }, job.setting);
+    return storedRecordOf(record, {
+      compressionType: job.setting.type,
+      stored: data,
+      checksum: r.stored.checksum,
+    });
   });
 }
 
@@ -49,7 +66,7 @@ if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !==
   scope.onmessage = (event) => {
     const job = event.data;
     try {
-      const pack = buildCompressedPack(recordsOfJob(job), job.setting);
+      const pack = buildPack(storedRecordsOfJob(job));
       const block = owned(pack.block);
       const payload = owned(pack.payload);
       scope.postMessage({ id: job.id, block, payload }, [

@@ -7,8 +7,8 @@
  */
 import { assert } from "../../errors.ts";
 import type { DiffRecord } from "./diff_record.ts";
-import type { PackJob, PackResult } from "./merge_worker.ts";
-import { buildCompressedPack, type BuiltPack } from "./sorted_writer.ts";
+import type { JobRecord, PackJob, PackResult } from "./merge_worker.ts";
+import { buildCompressedPack, type BuiltPack, reusableStoredForm } from "./sorted_writer.ts";
 import type { CompressionSetting } from "./stored_data.ts";
 
 /** A pool of workers compressing packs. */
@@ -44,19 +44,37 @@ export class PackCompressorPool {
 
   /** Compresses one pack on the next worker (round robin). */
   compress(records: readonly DiffRecord[], setting: CompressionSetting): Promise<BuiltPack> {
+    // Records already stored with this codec travel as stored bytes (as in the one-thread
+    // path), so the output bytes do not depend on the worker count.
+    const parts: Uint8Array[] = [];
+    const jobRecords = records.map((record): JobRecord => {
+      const job: JobRecord = {
+        ioAddress: record.ioAddress,
+        ioBlocks: record.ioBlocks,
+        kind: record.kind,
+      };
+      if (record.kind !== "normal") return job;
+      const form = reusableStoredForm(record, setting);
+      if (form !== undefined) {
+        parts.push(form.stored);
+        return { ...job, stored: { size: form.stored.length, checksum: form.checksum } };
+      }
+      assert(record.data !== null, "normal record without data");
+      parts.push(record.data);
+      return job;
+    });
     let size = 0;
-    for (const record of records) size += record.data?.length ?? 0;
+    for (const part of parts) size += part.length;
     // One contiguous copy, transferred: cloning views would copy their whole buffers.
     const data = new Uint8Array(size);
     let offset = 0;
-    for (const record of records) {
-      if (record.data === null) continue;
-      data.set(record.data, offset);
-      offset += record.data.length;
+    for (const part of parts) {
+      data.set(part, offset);
+      offset += part.length;
     }
     const job: PackJob = {
       id: this.#nextId++,
-      records: records.map(({ ioAddress, ioBlocks, kind }) => ({ ioAddress, ioBlocks, kind })),
+      records: jobRecords,
       data,
       setting: { type: setting.type, level: setting.level },
     };

@@ -80,6 +80,7 @@ export function decodePackRecords(
         record.ioAddress,
         record.ioBlocks,
         () => decodeStoredData(stored, info, what, offset),
+        { compressionType: record.compressionType, stored, checksum: record.checksum },
       );
     }
     const data = loadData(stored, info, what, offset);

@@ -17,6 +17,7 @@ import {
   packCanAdd,
   validatePackHeader,
 } from "./pack_header.ts";
+import { LazyDataRecord, type StoredForm } from "./lazy_record.ts";
 import { flagsOfKind, type SortedRecord } from "./record.ts";
 import { type CompressionSetting, DEFAULT_COMPRESSION, storeData } from "./stored_data.ts";
 
@@ -34,12 +35,61 @@ export interface BuiltPack {
 }
 
 /**
- * Converts one diff record to stored form, compressing normal data "only if smaller".
+ * The stored form of `record` that a writer with `setting` may copy as is, or undefined: a
+ * whole record read from a sorted wdiff ({@link LazyDataRecord} with its verified stored
+ * bytes) already compressed with the same codec, when the level is the default. Why: a merge
+ * passes most surviving records through unchanged, and decompressing and compressing them
+ * again was most of its time. The stored bytes are then the input encoder's, which equal ours
+ * for inputs written by walb-ts or by the original (docs/compatibility.md).
+ *
+ * @param record a diff record
+ * @param setting the writer's codec and level
+ */
+export function reusableStoredForm(
+  record: DiffRecord,
+  setting: CompressionSetting,
+): StoredForm | undefined {
+  if (!(record instanceof LazyDataRecord) || setting.level !== 0) return undefined;
+  const form = record.storedForm;
+  if (form === undefined || form.compressionType !== setting.type) return undefined;
+  // Sizes the "only if smaller" rule cannot make: load (and report) the data instead.
+  const size = record.ioBlocks * 512;
+  if (form.compressionType === 0 ? form.stored.length !== size : form.stored.length >= size) {
+    return undefined;
+  }
+  return form;
+}
+
+/** A normal record in stored form from its already stored bytes. */
+export function storedRecordOf(
+  record: Pick<DiffRecord, "ioAddress" | "ioBlocks">,
+  form: StoredForm,
+): StoredRecord {
+  assert(form.stored.length <= record.ioBlocks * 512, "stored bytes larger than the data");
+  return {
+    record: {
+      ioAddress: record.ioAddress,
+      ioBlocks: record.ioBlocks,
+      flags: flagsOfKind("normal"),
+      dataOffset: 0,
+      compressionType: form.compressionType,
+      dataSize: form.stored.length,
+      checksum: form.checksum,
+    },
+    stored: form.stored,
+  };
+}
+
+/**
+ * Converts one diff record to stored form, compressing normal data "only if smaller" (or
+ * copying its stored form, see {@link reusableStoredForm}).
  *
  * @param record an uncompressed record
  * @param setting codec and level for normal data
  */
 export function storeDiffRecord(record: DiffRecord, setting: CompressionSetting): StoredRecord {
+  const form = reusableStoredForm(record, setting);
+  if (form !== undefined) return storedRecordOf(record, form);
   assert(record.ioBlocks > 0 || record.kind !== "normal", "normal record without blocks");
   const base = {
     ioAddress: record.ioAddress,

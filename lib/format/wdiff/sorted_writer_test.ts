@@ -1,0 +1,46 @@
+import { assert, assertEquals } from "../../testing/assert.ts";
+import { CompressionType } from "../../codec/codec.ts";
+import { storeData } from "./stored_data.ts";
+import { LazyDataRecord } from "./lazy_record.ts";
+import { reusableStoredForm, storeDiffRecord } from "./sorted_writer.ts";
+
+function lazyRecord(data: Uint8Array, type: number, tamper = false) {
+  const stored = storeData(data, { type: type as 0 | 2, level: 0 });
+  const bytes = tamper ? stored.stored.subarray(1) : stored.stored;
+  let loads = 0;
+  const record = new LazyDataRecord(8, data.length / 512, () => (loads++, data), {
+    compressionType: stored.compressionType,
+    stored: bytes,
+    checksum: stored.checksum,
+  });
+  return { record, stored, loads: () => loads };
+}
+
+Deno.test("storeDiffRecord() copies the stored form of a same-codec lazy record", () => {
+  const data = new Uint8Array(4096).fill(3);
+  const { record, stored, loads } = lazyRecord(data, CompressionType.snappy);
+  const snappy = { type: CompressionType.snappy, level: 0 } as const;
+  assert(reusableStoredForm(record, snappy) === record.storedForm, "reused");
+  const result = storeDiffRecord(record, snappy);
+  assert(result.stored === record.storedForm!.stored, "stored bytes copied, not recompressed");
+  assertEquals(result.record.checksum, stored.checksum);
+  assertEquals(result.record.dataSize, stored.stored.length);
+  assertEquals(loads(), 0, "data never decompressed");
+});
+
+Deno.test("reusableStoredForm() refuses another codec or level, slices and bad sizes", () => {
+  const data = new Uint8Array(4096).fill(3);
+  const { record } = lazyRecord(data, CompressionType.snappy);
+  assertEquals(reusableStoredForm(record, { type: CompressionType.lz4, level: 0 }), undefined);
+  assertEquals(reusableStoredForm(record, { type: CompressionType.snappy, level: 1 }), undefined);
+  assertEquals(
+    reusableStoredForm(record.slice(8, 9), { type: CompressionType.snappy, level: 0 }),
+    undefined,
+  );
+  const plain = { type: CompressionType.none, level: 0 } as const;
+  assert(reusableStoredForm(lazyRecord(data, 0).record, plain) !== undefined, "none reused");
+  // An uncompressed record of the wrong length is loaded (and reported) instead.
+  assertEquals(reusableStoredForm(lazyRecord(data, 0, true).record, plain), undefined);
+  const plainRecord = { ioAddress: 0, ioBlocks: 8, kind: "normal" as const, data };
+  assertEquals(reusableStoredForm(plainRecord, plain), undefined);
+});
