@@ -149,8 +149,10 @@ for (const name of TOOLS) {
       help,
     );
     lines.splice(last, 1);
-    // wlog-gen's --seed is an older extension line, just before --progress.
-    const original = lines.filter((line) => !line.startsWith("  --seed ")).join("\n");
+    // wlog-gen's --seed and --original-sizes are older extension lines, just before --progress.
+    const original = lines.filter((line) =>
+      !line.startsWith("  --seed ") && !line.startsWith("  --original-sizes ")
+    ).join("\n");
     const expected = appendix.get(name);
     assert(expected !== undefined, `Appendix A has ${name}`);
     assertEquals(original, expected);

@@ -51,6 +51,10 @@ function parser(): OptionParser {
   p.option("o", "string", "PATH: output file path or '-' for stdout.", { default: "-" });
   p.flag("v", ": verbose messages to stderr.");
   p.option("-seed", "u32", "N: random seed (std::mt19937). (default: random)");
+  p.flag(
+    "-original-sizes",
+    ": draw sizes as walb-tools 1.0.19 (never the maximum; with --seed, its exact output).",
+  );
   return addProgressOption(p);
 }
 
@@ -94,6 +98,7 @@ function plan(opts: ReturnType<OptionParser["parse"]>): Plan {
       discard: !opts.bool("-nodiscard"),
       allZero: !opts.bool("-noallzero"),
       randomData: opts.bool("-rand"),
+      originalSizes: opts.bool("-original-sizes"),
     },
     outPb,
     beginLsid,

@@ -129,11 +129,12 @@ Deno.test("wlog-redo -z prints the F10 statistics of w1", async () => {
   );
 });
 
-Deno.test("wlog-gen --seed reproduces the four vectors byte for byte", async () => {
+Deno.test("wlog-gen --original-sizes --seed reproduces the four vectors byte for byte", async () => {
   const cases: [string, string[]][] = [
-    ["w1", ["--seed", "1", "--maxDiscardSize", "128K", "--rand"]],
-    ["w2", ["--seed", "2", "--maxDiscardSize", "128K"]],
+    ["w1", ["--original-sizes", "--seed", "1", "--maxDiscardSize", "128K", "--rand"]],
+    ["w2", ["--original-sizes", "--seed", "2", "--maxDiscardSize", "128K"]],
     ["w3", [
+      "--original-sizes",
       "--seed",
       "3",
       "--maxIoSize",
@@ -145,6 +146,7 @@ Deno.test("wlog-gen --seed reproduces the four vectors byte for byte", async () 
       "1000000",
     ]],
     ["w4-pbs4k", [
+      "--original-sizes",
       "--seed",
       "4",
       "-b",
@@ -163,4 +165,34 @@ Deno.test("wlog-gen --seed reproduces the four vectors byte for byte", async () 
     assertEquals(result.bytes.length, expected.length, name);
     assertEquals(result.bytes, expected, name);
   }
+});
+
+Deno.test("wlog-gen produces its maximum sizes (the original never did) unless --original-sizes", async () => {
+  // One-block range: the original's draw is always the minimum; ours covers both ends.
+  const sizes = async (extra: string[]): Promise<Set<number>> => {
+    const result = await run(wlogGen, [
+      "-s",
+      "2M",
+      "-z",
+      "64K",
+      "--seed",
+      "7",
+      "--nopadding",
+      "--nodiscard",
+      "--minIoSize",
+      "512",
+      "--maxIoSize",
+      "1024",
+      ...extra,
+    ]);
+    assertEquals(result.code, 0, result.stderr);
+    const shown = await run(wlogShow, ["-pack"], result.bytes.slice());
+    const found = new Set<number>();
+    for (const match of shown.stdout.matchAll(/^wlog_r: .* io +\d+ +(\d+) flags E--/gm)) {
+      found.add(Number(match[1]));
+    }
+    return found;
+  };
+  assertEquals([...(await sizes([]))].sort(), [1, 2]);
+  assertEquals([...(await sizes(["--original-sizes"]))], [1]);
 });

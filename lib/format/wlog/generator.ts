@@ -21,7 +21,7 @@ export interface WlogGenParams {
   /** Device size [lb] (≥ 1). */
   devLb: bigint;
   pbs: number;
-  /** Normal IO size range [lb]; the maximum itself is never produced (as the original). */
+  /** Normal IO size range [lb], maximum included unless `originalSizes`. */
   minIoLb: number;
   maxIoLb: number;
   /** Discard size range [lb]. */
@@ -34,6 +34,11 @@ export interface WlogGenParams {
   allZero: boolean;
   /** Random data instead of "each pb holds its lsid". */
   randomData: boolean;
+  /**
+   * Draw sizes as the original does, never producing the maximum (a defect, offline-tools.md
+   * §8), so that a seed reproduces the original's output byte for byte. Default false.
+   */
+  originalSizes?: boolean;
 }
 
 /** Draws the header fields: 16 uuid bytes (two u64 draws, LE), then the salt. */
@@ -51,9 +56,11 @@ export function generateWlogHeader(
 
 type Planned = { kind: "normal" | "discard" | "padding"; offset: number; sizeLb: number };
 
-function drawSize(random: Mt19937, min: number, max: number): number {
+function drawSize(random: Mt19937, min: number, max: number, originalSizes: boolean): number {
   const draw = random.next64();
-  return min === max ? min : min + Number(draw % BigInt(max - min));
+  if (min === max) return min;
+  const span = originalSizes ? max - min : max - min + 1;
+  return min + Number(draw % BigInt(span));
 }
 
 /** Plans the records of one pack (kinds, offsets, sizes) following the original's rules. */
@@ -70,8 +77,8 @@ function planRecords(random: Mt19937, params: WlogGenParams): Planned[] {
     if (v < 10 && params.padding) kind = "padding";
     else if (v < 30 && params.discard) kind = "discard";
     let sizeLb = kind === "discard"
-      ? drawSize(random, params.minDiscardLb, params.maxDiscardLb)
-      : drawSize(random, params.minIoLb, params.maxIoLb);
+      ? drawSize(random, params.minDiscardLb, params.maxDiscardLb, params.originalSizes ?? false)
+      : drawSize(random, params.minIoLb, params.maxIoLb, params.originalSizes ?? false);
     if (offset + BigInt(sizeLb) > params.devLb) sizeLb = Number(params.devLb - offset);
     // The soft pack bound looks at the drawn size, before a padding becomes empty.
     const drawnPb = lbToPbCount(sizeLb, pbs);
