@@ -67,6 +67,14 @@ export interface BlockDevice {
   flush(): Promise<void>;
   /** Waits for calls in flight, then releases the device. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Re-reads the size of the file or block device underneath (it may have grown since open,
+   * as a ddev does before `wdevc resize`) and makes it the new {@link sizeBytes}. Optional:
+   * devices of a fixed size (memory) omit it.
+   *
+   * @returns the new size [bytes]
+   */
+  refreshSize?(): Promise<number>;
 }
 
 /** An offset or length is out of range or misaligned: a caller's bug or bad input. */
@@ -133,9 +141,24 @@ export function checkRange(
   }
 }
 
-/** The EBADF error of a call on a closed device. */
-export function closedError(operation: string, description: string): BlockIoError {
-  return new BlockIoError(operation, description, "EBADF", "device is closed");
+/**
+ * The EBADF error of a call on a closed device.
+ *
+ * @param closedBy an error made by `close()` (its stack says who closed the device), kept as
+ *   the cause so a use after close names both sides
+ */
+export function closedError(
+  operation: string,
+  description: string,
+  closedBy?: Error,
+): BlockIoError {
+  const options = closedBy === undefined ? undefined : { cause: closedBy };
+  return new BlockIoError(operation, description, "EBADF", "device is closed", options);
+}
+
+/** What a device's `close()` records: an error whose stack is the closing call's. */
+export function closeRecord(description: string): Error {
+  return new Error(`${description} was closed here`);
 }
 
 /** The EROFS error of a write to a read-only device. */

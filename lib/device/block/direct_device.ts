@@ -22,6 +22,7 @@ import {
   BlockIoError,
   checkRange,
   closedError,
+  closeRecord,
   InFlight,
   readOnlyError,
 } from "./block_device.ts";
@@ -58,18 +59,44 @@ export class DirectDevice implements BlockDevice {
   #pool: NativeBuffer[] = [];
   #inFlight = new InFlight();
   #closed = false;
+  #closedBy: Error | undefined;
   #canDiscard = true;
+  #sizeBytes: number;
 
   private constructor(
     file: LibcFile,
     isBlockDevice: boolean,
-    readonly sizeBytes: number,
+    sizeBytes: number,
     readonly physicalBlockSize: number,
     readonly alignmentBytes: number,
     readonly readOnly: boolean,
   ) {
     this.#file = file;
     this.#isBlockDevice = isBlockDevice;
+    this.#sizeBytes = sizeBytes;
+  }
+
+  /** The size at open or at the last {@link refreshSize} [bytes]. */
+  get sizeBytes(): number {
+    return this.#sizeBytes;
+  }
+
+  /** Re-reads the size (BLKGETSIZE64, or the file size rounded down to the alignment). */
+  refreshSize(): Promise<number> {
+    if (this.#closed) {
+      return Promise.reject(closedError("refresh the size of", this.description, this.#closedBy));
+    }
+    try {
+      this.#sizeBytes = this.#isBlockDevice
+        ? Number(blockDeviceSizeBytes(this.#file))
+        : this.#file.sizeBytes() - this.#file.sizeBytes() % this.alignmentBytes;
+    } catch (error) {
+      if (!(error instanceof LibcError)) throw error;
+      return Promise.reject(
+        toBlockIoError(error, { operation: "size", description: this.description, ...NO_RANGE }),
+      );
+    }
+    return Promise.resolve(this.#sizeBytes);
   }
 
   /** The path opened. */
@@ -180,6 +207,7 @@ export class DirectDevice implements BlockDevice {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closedBy = closeRecord(this.description);
     await this.#inFlight.drain();
     for (const buffer of this.#pool) buffer.free();
     this.#pool = [];
@@ -193,7 +221,7 @@ export class DirectDevice implements BlockDevice {
     task: () => Promise<T>,
   ): Promise<T> {
     try {
-      if (this.#closed) throw closedError(operation, this.description);
+      if (this.#closed) throw closedError(operation, this.description, this.#closedBy);
       const writes = operation !== "read" && operation !== "flush";
       if (writes && this.readOnly) throw readOnlyError(operation, this.description);
       checkRange(this, { operation, offsetBytes, lengthBytes });

@@ -82,3 +82,25 @@ Deno.test("DirectDevice.open() names the path of a missing or odd file", async (
   await assertRejects(() => DirectDevice.open("/nonexistent/x"), Deno.errors.NotFound);
   await assertRejects(() => DirectDevice.open("/dev/null"), BlockIoError, "not a block device");
 });
+
+Deno.test({
+  name: "DirectDevice.refreshSize() sees a file grown after open (rounded to the alignment)",
+  ignore: skipReason !== undefined,
+  async fn() {
+    const path = await tempImage(1024 * 1024);
+    const device = await DirectDevice.open(path);
+    try {
+      await Deno.truncate(path, 2 * 1024 * 1024 + 100);
+      assertEquals(device.sizeBytes, 1024 * 1024, "fixed until refreshed");
+      assertEquals(await device.refreshSize(), 2 * 1024 * 1024);
+      await device.write(1024 * 1024, pattern(1024 * 1024, 4096));
+      assertEquals(await device.read(1024 * 1024, 4096), pattern(1024 * 1024, 4096));
+      await device.close();
+      const error = await assertRejects(() => device.refreshSize(), BlockIoError, "closed");
+      assert(error.cause instanceof Error, "the close record is the cause");
+    } finally {
+      await device.close();
+      await Deno.remove(path);
+    }
+  },
+});

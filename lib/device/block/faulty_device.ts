@@ -121,6 +121,10 @@ export class FaultyDevice implements BlockDevice {
   get sizeBytes(): number {
     return this.#inner.sizeBytes;
   }
+  /** Re-reads the inner device's size (a fixed-size inner device keeps its size). */
+  async refreshSize(): Promise<number> {
+    return await this.#inner.refreshSize?.() ?? this.#inner.sizeBytes;
+  }
   get physicalBlockSize(): number {
     return this.#inner.physicalBlockSize;
   }

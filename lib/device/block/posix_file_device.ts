@@ -13,6 +13,7 @@ import {
   BlockIoError,
   checkRange,
   closedError,
+  closeRecord,
   InFlight,
   readOnlyError,
 } from "./block_device.ts";
@@ -62,16 +63,39 @@ export class PosixFileDevice implements BlockDevice {
   #file: LibcFile;
   #inFlight = new InFlight();
   #closed = false;
+  #closedBy: Error | undefined;
   #canPunch = true;
   #canReadCached = true;
+  #sizeBytes: number;
 
   private constructor(
     file: LibcFile,
-    readonly sizeBytes: number,
+    sizeBytes: number,
     readonly physicalBlockSize: number,
     readonly readOnly: boolean,
   ) {
     this.#file = file;
+    this.#sizeBytes = sizeBytes;
+  }
+
+  /** The size at open or at the last {@link refreshSize} [bytes]. */
+  get sizeBytes(): number {
+    return this.#sizeBytes;
+  }
+
+  /** Re-reads the file's size (lseek END; a block device's size too). */
+  refreshSize(): Promise<number> {
+    if (this.#closed) {
+      return Promise.reject(closedError("refresh the size of", this.description, this.#closedBy));
+    }
+    try {
+      this.#sizeBytes = this.#file.sizeBytes();
+    } catch (error) {
+      return Promise.reject(
+        toBlockIoError(error, { operation: "size", description: this.description, ...NO_RANGE }),
+      );
+    }
+    return Promise.resolve(this.#sizeBytes);
   }
 
   /** The path opened. */
@@ -159,6 +183,7 @@ export class PosixFileDevice implements BlockDevice {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closedBy = closeRecord(this.description);
     await this.#inFlight.drain();
     this.#file.close();
   }
@@ -171,7 +196,7 @@ export class PosixFileDevice implements BlockDevice {
     task: () => Promise<void>,
   ): Promise<void> {
     try {
-      if (this.#closed) throw closedError(operation, this.description);
+      if (this.#closed) throw closedError(operation, this.description, this.#closedBy);
       const writes = operation !== "read" && operation !== "flush";
       if (writes && this.readOnly) throw readOnlyError(operation, this.description);
       checkRange(this, { operation, offsetBytes, lengthBytes });

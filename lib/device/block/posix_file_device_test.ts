@@ -124,3 +124,34 @@ Deno.test("PosixFileDevice.open() reports a missing file as ENOENT", async () =>
   );
   assertEquals(error.code, "ENOENT");
 });
+
+Deno.test("PosixFileDevice.refreshSize() sees a file grown after open", async () => {
+  const path = await tempImage(1024 * 1024);
+  const device = await PosixFileDevice.open(path);
+  try {
+    await assertRejects(() => device.write(1024 * 1024, pattern(0, 512)), RangeError, "past");
+    await Deno.truncate(path, 2 * 1024 * 1024);
+    assertEquals(device.sizeBytes, 1024 * 1024, "fixed until refreshed");
+    assertEquals(await device.refreshSize(), 2 * 1024 * 1024);
+    assertEquals(device.sizeBytes, 2 * 1024 * 1024);
+    await device.write(1024 * 1024, pattern(7, 512));
+    assertEquals(await device.read(1024 * 1024, 512), pattern(7, 512));
+  } finally {
+    await device.close();
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("PosixFileDevice use after close() names the closing call as the cause", async () => {
+  const path = await tempImage(65536);
+  const device = await PosixFileDevice.open(path);
+  await device.close();
+  try {
+    const error = await assertRejects(() => device.write(0, pattern(0, 512)), BlockIoError);
+    assertEquals(error.code, "EBADF");
+    assert(error.cause instanceof Error, "the close record is the cause");
+    assert(error.cause.stack?.includes("posix_file_device_test.ts") ?? false, "close stack");
+  } finally {
+    await Deno.remove(path);
+  }
+});

@@ -402,12 +402,15 @@ export class WalbEngine {
 
   /**
    * RESIZE (§5.7): grow the device to `newSizeLb` (0 = the ddev size) and sync the super.
+   * The ddev's size is read again first (the driver sees a grown ddev at once), so growing
+   * the ddev file or volume and then resizing works without a restart.
    *
    * @throws {WalbEngineError} EFAULT when shrinking or past the ddev size
    */
   async resize(newSizeLb: bigint): Promise<void> {
     const operation = `resize to ${newSizeLb} lb`;
     this.#checkWritable(operation);
+    await this.#ddev.refreshSize?.();
     const ddevLb = BigInt(Math.floor(this.#ddev.sizeBytes / LOGICAL_BLOCK_SIZE));
     const target = newSizeLb === 0n ? ddevLb : newSizeLb;
     const current = this.#superInit.deviceSize;

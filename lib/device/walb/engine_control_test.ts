@@ -1,6 +1,8 @@
 import { assert, assertEquals, assertRejects } from "../../testing/assert.ts";
 import { ManualClock } from "../../testing/clock.ts";
 import { FaultyDevice } from "../block/faulty_device.ts";
+import { MemoryDevice } from "../block/memory_device.ts";
+import { PosixFileDevice } from "../block/posix_file_device.ts";
 import { WalbEngine } from "./engine.ts";
 import { WalbEngineError } from "./errors.ts";
 import { formatLdev } from "./format.ts";
@@ -112,6 +114,28 @@ Deno.test("WalbEngine.resize() grows up to the ddev size only", async () => {
   assertEquals(engine.deviceSizeLb, 16384n);
   await engine.write(8 * MIB - 512, new Uint8Array(512));
   await engine.stop();
+});
+
+Deno.test("WalbEngine.resize() re-reads the size of a ddev grown after open", async () => {
+  const path = await Deno.makeTempFile({ dir: "/var/tmp", prefix: "walb-engine-resize-" });
+  await Deno.truncate(path, 2 * MIB);
+  const ldev = new MemoryDevice({ sizeBytes: MIB });
+  const ddev = await PosixFileDevice.open(path);
+  try {
+    await formatLdev(ldev, ddev);
+    const engine = await WalbEngine.open(ldev, ddev, { clock: new ManualClock() });
+    assertEquals(engine.deviceSizeLb, 4096n);
+    await Deno.truncate(path, 3 * MIB);
+    await engine.resize(0n);
+    assertEquals(engine.deviceSizeLb, 6144n);
+    assertEquals((await readSuperSector(ldev)).deviceSize, 6144n);
+    await engine.write(3 * MIB - 512, new Uint8Array(512).fill(9));
+    await engine.stop();
+    assertEquals((await ddev.read(3 * MIB - 512, 512))[0], 9);
+  } finally {
+    await ddev.close();
+    await Deno.remove(path);
+  }
 });
 
 Deno.test("WalbEngine turns read-only after an ldev write error", async () => {
