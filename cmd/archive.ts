@@ -18,6 +18,7 @@ import { DenoServerFs, LineLogger } from "../lib/server/runtime/mod.ts";
 import type { DiscardPolicy } from "../lib/format/wdiff/apply.ts";
 import { type Command, type CommandIo, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
+import { listenShutdownSignals } from "./server_startup.ts";
 
 function parser(): OptionParser {
   const p = new OptionParser("walb-archive", { description: "walb-archive version 1.0.19\n" });
@@ -163,13 +164,11 @@ export const command: Command = {
             : "keepAlive OFF",
         },
       });
-      const onSignal = () => context.runtime.requestShutdown(true);
-      const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGQUIT"];
-      for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+      const stopListening = listenShutdownSignals(() => context.runtime.requestShutdown(true));
       try {
         await context.runtime.run();
       } finally {
-        for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+        stopListening();
         logFile?.close();
       }
       return 0;

@@ -14,6 +14,7 @@ import { createProxyServer, DenoProxyFs } from "../lib/server/proxy/mod.ts";
 import { LineLogger } from "../lib/server/runtime/mod.ts";
 import { type Command, type CommandIo, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
+import { listenShutdownSignals } from "./server_startup.ts";
 
 function parser(): OptionParser {
   const p = new OptionParser("walb-proxy", { description: "walb-proxy version 1.0.19\n" });
@@ -152,13 +153,13 @@ export const command: Command = {
             : "keepAlive OFF",
         },
       });
-      const onSignal = () => server.context.runtime.requestShutdown(true);
-      const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGQUIT"];
-      for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+      const stopListening = listenShutdownSignals(() =>
+        server.context.runtime.requestShutdown(true)
+      );
       try {
         await server.run();
       } finally {
-        for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+        stopListening();
         logFile?.close();
       }
       return 0;

@@ -15,6 +15,7 @@ import { DenoServerFs, LineLogger } from "../lib/server/runtime/mod.ts";
 import { createStorageServer, REAL_STORAGE_DEVICES } from "../lib/server/storage/mod.ts";
 import { type Command, type CommandIo, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
+import { listenShutdownSignals } from "./server_startup.ts";
 
 function parser(): OptionParser {
   const p = new OptionParser("walb-storage", { description: "walb-storage version 1.0.19\n" });
@@ -157,13 +158,13 @@ export const command: Command = {
             : "keepAlive OFF",
         },
       });
-      const onSignal = () => server.context.runtime.requestShutdown(true);
-      const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGQUIT"];
-      for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+      const stopListening = listenShutdownSignals(() =>
+        server.context.runtime.requestShutdown(true)
+      );
       try {
         await server.run();
       } finally {
-        for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+        stopListening();
         logFile?.close();
       }
       return 0;

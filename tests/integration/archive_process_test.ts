@@ -104,3 +104,65 @@ Deno.test("walb archive process survives malformed peers and shuts down", async 
     await Deno.remove(baseDir, { recursive: true });
   }
 });
+
+/** Starts `walb archive` with its log in `<baseDir>/archive.log` and waits until it accepts. */
+async function startArchive(
+  baseDir: string,
+  port: number,
+  extraArgs: string[] = [],
+): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command(DENO, {
+    args: [
+      "run",
+      "--allow-all",
+      MAIN,
+      "archive",
+      "-b",
+      baseDir,
+      "-p",
+      String(port),
+      "-id",
+      "a0",
+      "-l",
+      "archive.log",
+      ...extraArgs,
+    ],
+    env: { DENO_NO_PACKAGE_JSON: "1" },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  for (let i = 0;; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return child;
+    } catch (error) {
+      if (i > 200) {
+        child.kill();
+        await child.status;
+        throw error;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+for (const signal of ["SIGABRT", "SIGQUIT"] as const) {
+  Deno.test(`walb archive process shuts down cleanly on ${signal}`, async () => {
+    const baseDir = await Deno.makeTempDir({ prefix: "walb-archive-sig-" });
+    const port = 20000 + ((Deno.pid + (signal === "SIGABRT" ? 7 : 11)) % 20000);
+    const child = await startArchive(baseDir, port);
+    try {
+      child.kill(signal);
+      const status = await child.status;
+      assertEquals(status.code, 0);
+      assertEquals(status.signal, null);
+      const log = await Deno.readTextFile(`${baseDir}/archive.log`);
+      assert(log.includes("shutdown walb archive server"), log);
+    } finally {
+      try {
+        child.kill();
+      } catch { /* already exited */ }
+      await Deno.remove(baseDir, { recursive: true });
+    }
+  });
+}
