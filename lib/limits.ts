@@ -113,3 +113,33 @@ export const DIFF_ALGO_LIMITS = {
    */
   virtualFullChunkSizeMax: 64 * 1024 * 1024,
 } as const;
+
+/** Limits of the full-backup data path (storage → archive, §1.11.4). */
+export const FULL_SYNC_LIMITS = {
+  /**
+   * Bytes one device read of a full backup asks for: several bulks per NBD round trip (the
+   * round trip, not the bytes, dominated at one 256 KiB bulk per read); split into bulks
+   * before compression, so the wire bytes do not change.
+   */
+  deviceReadSizeMax: 4 * 1024 * 1024,
+  /**
+   * Device reads kept ahead of compression and sending: read N+1 while N is compressed and
+   * sent; 2 × 4 MiB bounds the storage's read-ahead memory at 8 MiB per full backup.
+   */
+  readAheadCountMax: 2,
+  /**
+   * Compressed bytes buffered before a socket write: fewer, larger writes; also bounds the
+   * unsent output of one full backup.
+   */
+  socketWriteSizeMin: 1024 * 1024,
+  /**
+   * Image writes of received bulks kept in flight on the archive, overlapping the disk with
+   * receiving and decompressing the next bulks; 8 × 4 MiB (the largest bulk) is 32 MiB at most.
+   */
+  archiveWritesInFlightMax: 8,
+  /**
+   * Workers compressing full-sync bulks (`-sync-cmpr`'s numCpu, up to this): more than the
+   * machine's cores buys nothing, and each holds up to one device read (4 MiB) in flight.
+   */
+  compressWorkerCountMax: 16,
+} as const;

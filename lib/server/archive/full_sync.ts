@@ -21,10 +21,12 @@ import {
 import { ChecksumMismatchError, CorruptDataError, LimitExceededError } from "../../errors.ts";
 import { checksum } from "../../format/checksum/checksum.ts";
 import { formatMetaSnap, metaState, readMetaSnap } from "../../format/meta/mod.ts";
+import { FULL_SYNC_LIMITS } from "../../limits.ts";
 import { HOST_TYPE, STATUS } from "../../protocol/constants.ts";
 import { RequestError } from "../../protocol/errors.ts";
 import type { Packet } from "../../protocol/packet.ts";
 import { finClose, readAck, sendError, writeAck } from "../../protocol/reply.ts";
+import { encodeBulk, type EncodedBulk } from "../bulk_encode.ts";
 import { checkVolumeId } from "../runtime/format.ts";
 import type { ServerContext } from "../runtime/server.ts";
 import { AS } from "./constants.ts";
@@ -90,26 +92,22 @@ export async function readFullSyncRequest(packet: Packet): Promise<FullSyncReque
   };
 }
 
-function isAllZero(data: Uint8Array): boolean {
-  const words = data.length % 4 === 0 && data.byteOffset % 4 === 0
-    ? new Uint32Array(data.buffer, data.byteOffset, data.length / 4)
-    : data;
-  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
-  return true;
-}
-
 /**
  * Appends one bulk of the dirty full-sync stream (§1.11.4): `00` for an all-zero bulk, else
  * `vu64` stored size, `vu32` checksum of the stored bytes (salt 0), the stored bytes — the bulk
  * compressed with `compression` (always, even when larger; type none is a verbatim copy).
  */
 export function sendFullSyncBulk(packet: Packet, bulk: Uint8Array, compression: CompressOpt) {
-  if (isAllZero(bulk)) {
+  writeEncodedBulk(packet, encodeBulk(bulk, compression));
+}
+
+/** Appends one bulk already encoded by {@link encodeBulk} (here or in a worker). */
+export function writeEncodedBulk(packet: Packet, bulk: EncodedBulk): void {
+  if (bulk.stored === null) {
     packet.writeU64(0n);
     return;
   }
-  const stored = getCodec(compression.type).compress(bulk, compression.level);
-  packet.writeU64(BigInt(stored.length)).writeU32(checksum(stored, 0)).writeBytes(stored);
+  packet.writeU64(BigInt(bulk.stored.length)).writeU32(bulk.checksum).writeBytes(bulk.stored);
 }
 
 /** Options of {@link receiveFullSyncStream}. */
@@ -280,7 +278,12 @@ export async function serveDirtyFullSync(
   }
 }
 
-/** Receives the stream into the base image, syncing every `-fi` bytes and at the end. */
+/**
+ * Receives the stream into the base image, syncing every `-fi` bytes and at the end. Up to
+ * `archiveWritesInFlightMax` image writes run while the next bulks are received and
+ * decompressed; every one of them completes before each sync, so a sync still covers all the
+ * bytes received before it.
+ */
 async function receiveIntoBase(
   context: ArchiveContext,
   volume: ArchiveVolume,
@@ -288,6 +291,10 @@ async function receiveIntoBase(
   server: ServerContext,
 ): Promise<void> {
   const image = await context.backend.open(baseImageName(volume.volId));
+  const writes: Promise<void>[] = [];
+  const drain = async () => {
+    while (writes.length > 0) await writes.shift();
+  };
   try {
     let sinceSync = 0;
     const abort = new AbortController();
@@ -303,10 +310,15 @@ async function receiveIntoBase(
         write: async (offsetLb, lengthLb, data) => {
           if (volume.stop.isForce) throw new RequestError(`${FN}:force stopped:${volume.volId}`);
           const offsetBytes = Number(offsetLb) * LB;
-          if (data === undefined) await image.writeZeroes(offsetBytes, lengthLb * LB);
-          else await image.write(offsetBytes, data);
+          const write = data === undefined
+            ? image.writeZeroes(offsetBytes, lengthLb * LB)
+            : image.write(offsetBytes, data);
+          write.catch(() => {}); // awaited in turn by drain or below
+          writes.push(write);
+          if (writes.length >= FULL_SYNC_LIMITS.archiveWritesInFlightMax) await writes.shift();
           sinceSync += lengthLb * LB;
           if (sinceSync >= context.config.fsyncIntervalBytes) {
+            await drain();
             await image.flush();
             sinceSync = 0;
           }
@@ -315,8 +327,10 @@ async function receiveIntoBase(
     } finally {
       server.signal.removeEventListener("abort", onAbort);
     }
+    await drain();
     await image.flush();
   } finally {
+    await Promise.allSettled(writes);
     await image.close();
   }
 }

@@ -19,10 +19,14 @@ import {
   sendAcceptAsync,
   sendErrorReply,
 } from "../../protocol/reply.ts";
-import { sendFullSyncBulk, writeFullSyncRequest } from "../archive/full_sync.ts";
+import { writeEncodedBulk, writeFullSyncRequest } from "../archive/full_sync.ts";
+import { encodeReads } from "../bulk_compressor.ts";
+import { readAhead } from "../../io/read_ahead.ts";
+import { FULL_SYNC_LIMITS } from "../../limits.ts";
 import { checkVolumeId, parseSizeWithUnit } from "../runtime/format.ts";
 import type { ServerContext } from "../runtime/server.ts";
 import { BULK_BYTES_MAX, BULK_BYTES_MIN, DEFAULT_BULK_BYTES, SS } from "./constants.ts";
+import type { DeviceDataReader } from "./devices.ts";
 import { startMonitoring, stopMonitoring } from "./monitor.ts";
 import { requestPeer } from "./proxy_monitor.ts";
 import { resetLogAndRecords, takeVolumeSnapshot } from "./records.ts";
@@ -153,7 +157,13 @@ async function runBackup(
   );
 }
 
-/** Reads the device in bulks and sends them (§1.11.4), throttled by the full-scan rate. */
+/**
+ * Reads the device in bulks and sends them (§1.11.4), throttled by the full-scan rate. The
+ * device is read several bulks at a time and up to `readAheadCountMax` reads ahead; the
+ * bulks are compressed by `numCpu` workers (-sync-cmpr) while the next read and the previous
+ * socket write go on; output is written to the socket in pieces of at least
+ * `socketWriteSizeMin`. The bytes on the wire are those of one bulk at a time, in order.
+ */
 async function sendDeviceData(
   context: StorageContext,
   volume: StorageVolume,
@@ -166,22 +176,56 @@ async function sendDeviceData(
   try {
     const startMs = clock.nowMs();
     let doneBytes = 0;
-    for (let offsetLb = 0n; offsetLb < init.sizeLb;) {
-      abort.throwIfAborted();
-      const remaining = init.sizeLb - offsetLb;
-      const lengthLb = Number(remaining < BigInt(init.bulkLb) ? remaining : init.bulkLb);
-      const bulk = await reader.read(Number(offsetLb) * LB, lengthLb * LB);
-      sendFullSyncBulk(archive, bulk, context.config.syncCompression);
-      await archive.flush();
-      offsetLb += BigInt(lengthLb);
-      doneBytes += lengthLb * LB;
-      const rate = context.fullScanBytesPerSec;
-      if (rate > 0) {
-        const aheadMs = doneBytes * 1000 / rate - (clock.nowMs() - startMs);
-        if (aheadMs > 0) await clock.sleep(Math.ceil(aheadMs), abort);
+    const bulkBytes = init.bulkLb * LB;
+    const sizeBytes = Number(init.sizeLb) * LB;
+    const compression = context.config.syncCompression;
+    const workerCount = Math.min(compression.numCpu, FULL_SYNC_LIMITS.compressWorkerCountMax);
+    const reads = readAhead(
+      readDevice(reader, init.sizeLb, bulkBytes, abort),
+      FULL_SYNC_LIMITS.readAheadCountMax,
+    );
+    const encoded = encodeReads(reads, {
+      bulkBytes,
+      compression,
+      workerCount,
+      inFlightMax: workerCount + 1,
+    });
+    for await (const bulks of encoded) {
+      for (const bulk of bulks) {
+        abort.throwIfAborted();
+        writeEncodedBulk(archive, bulk);
+        if (archive.pendingSize >= FULL_SYNC_LIMITS.socketWriteSizeMin) await archive.flush();
+        doneBytes = Math.min(doneBytes + bulkBytes, sizeBytes);
+        const rate = context.fullScanBytesPerSec;
+        if (rate > 0) {
+          const aheadMs = doneBytes * 1000 / rate - (clock.nowMs() - startMs);
+          if (aheadMs > 0) {
+            await archive.flush();
+            await clock.sleep(Math.ceil(aheadMs), abort);
+          }
+        }
       }
     }
+    await archive.flush();
   } finally {
     await reader.close();
+  }
+}
+
+/** The device's data in reads of whole bulks (up to `deviceReadSizeMax` each), in order. */
+async function* readDevice(
+  reader: DeviceDataReader,
+  sizeLb: bigint,
+  bulkBytes: number,
+  abort: AbortSignal,
+): AsyncGenerator<Uint8Array> {
+  const bulksPerRead = Math.max(1, Math.floor(FULL_SYNC_LIMITS.deviceReadSizeMax / bulkBytes));
+  const readLb = BigInt(bulksPerRead * bulkBytes / LB);
+  for (let offsetLb = 0n; offsetLb < sizeLb;) {
+    abort.throwIfAborted();
+    const remaining = sizeLb - offsetLb;
+    const lengthLb = Number(remaining < readLb ? remaining : readLb);
+    yield await reader.read(Number(offsetLb) * LB, lengthLb * LB);
+    offsetLb += BigInt(lengthLb);
   }
 }
