@@ -18,7 +18,7 @@ import { DenoServerFs, LineLogger } from "../lib/server/runtime/mod.ts";
 import type { DiscardPolicy } from "../lib/format/wdiff/apply.ts";
 import { type Command, type CommandIo, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
-import { listenShutdownSignals } from "./server_startup.ts";
+import { listenShutdownSignals, logStartup } from "./server_startup.ts";
 
 function parser(): OptionParser {
   const p = new OptionParser("walb-archive", { description: "walb-archive version 1.0.19\n" });
@@ -129,8 +129,11 @@ export const command: Command = {
       const net = new DenoNet({ clock: realClock, keepAlive });
       const { listen, probe } = listenAll(net, options.num("p"));
       probe.close();
-      logger.log("INFO", "starting walb archive server");
-      logger.log("INFO", `version 1.0.19 (walb-ts)\nbaseDir ${baseDir}\nimages ${imagesDir}`);
+      const versionDescription = formatVersionDescription({
+        version: "1.0.19",
+        buildDate: "2018-10-31T00:00:00",
+      });
+      logStartup(logger, { role: "archive", versionDescription, options });
       const context = await createArchiveServer({
         serverId: options.str("id"),
         clock: realClock,
@@ -140,10 +143,7 @@ export const command: Command = {
         maxConnections: options.num("maxconn"),
         maxForegroundTasks: options.num("fg"),
         timeoutMs: keepAlive ? 0 : options.num("to") * 1000,
-        versionDescription: formatVersionDescription({
-          version: "1.0.19",
-          buildDate: "2018-10-31T00:00:00",
-        }),
+        versionDescription,
         fs: new DenoServerFs(),
         backend: new FileBackend(imagesDir),
         config: {

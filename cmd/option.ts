@@ -195,6 +195,11 @@ export class ParsedOptions {
     return value;
   }
 
+  /** Every option and parameter with its value (defaults included), in declaration order. */
+  entries(): [string, OptionValue | OptionValue[] | boolean][] {
+    return [...this.values];
+  }
+
   /** A list of strings. */
   strs(name: string): string[] {
     return this.#list(name).map(String);

@@ -14,7 +14,7 @@ import { createProxyServer, DenoProxyFs } from "../lib/server/proxy/mod.ts";
 import { LineLogger } from "../lib/server/runtime/mod.ts";
 import { type Command, type CommandIo, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
-import { listenShutdownSignals } from "./server_startup.ts";
+import { listenShutdownSignals, logStartup } from "./server_startup.ts";
 
 function parser(): OptionParser {
   const p = new OptionParser("walb-proxy", { description: "walb-proxy version 1.0.19\n" });
@@ -116,8 +116,11 @@ export const command: Command = {
       const net = new DenoNet({ clock: realClock, keepAlive });
       const { listen, probe } = listenAll(net, options.num("p"));
       probe.close();
-      logger.log("INFO", "starting walb proxy server");
-      logger.log("INFO", `version 1.0.19 (walb-ts)\nbaseDir ${baseDir}`);
+      const versionDescription = formatVersionDescription({
+        version: "1.0.19",
+        buildDate: "2018-10-31T00:00:00",
+      });
+      logStartup(logger, { role: "proxy", versionDescription, options });
       const timeoutMs = options.num("to") * 1000;
       const server = await createProxyServer({
         serverId: options.str("id"),
@@ -128,10 +131,7 @@ export const command: Command = {
         maxConnections: options.num("maxconn"),
         maxForegroundTasks: options.num("fg"),
         timeoutMs: keepAlive ? 0 : timeoutMs,
-        versionDescription: formatVersionDescription({
-          version: "1.0.19",
-          buildDate: "2018-10-31T00:00:00",
-        }),
+        versionDescription,
         fs: new DenoProxyFs(),
         stopAtStartup: options.bool("stop"),
         config: {

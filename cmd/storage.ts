@@ -15,7 +15,7 @@ import { DenoServerFs, LineLogger } from "../lib/server/runtime/mod.ts";
 import { createStorageServer, REAL_STORAGE_DEVICES } from "../lib/server/storage/mod.ts";
 import { type Command, type CommandIo, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
-import { listenShutdownSignals } from "./server_startup.ts";
+import { listenShutdownSignals, logStartup } from "./server_startup.ts";
 
 function parser(): OptionParser {
   const p = new OptionParser("walb-storage", { description: "walb-storage version 1.0.19\n" });
@@ -118,8 +118,11 @@ export const command: Command = {
       const net = new DenoNet({ clock: realClock, keepAlive });
       const { listen, probe } = listenAll(net, options.num("p"));
       probe.close();
-      logger.log("INFO", "starting walb storage server");
-      logger.log("INFO", `version 1.0.19 (walb-ts)\nbaseDir ${baseDir}`);
+      const versionDescription = formatVersionDescription({
+        version: "1.0.19",
+        buildDate: "2018-10-31T00:00:00",
+      });
+      logStartup(logger, { role: "storage", versionDescription, options });
       const timeoutMs = options.num("to") * 1000;
       const server = await createStorageServer({
         serverId: options.str("id"),
@@ -130,10 +133,7 @@ export const command: Command = {
         maxConnections: options.num("maxconn"),
         maxForegroundTasks: options.num("fg"),
         timeoutMs: keepAlive ? 0 : timeoutMs,
-        versionDescription: formatVersionDescription({
-          version: "1.0.19",
-          buildDate: "2018-10-31T00:00:00",
-        }),
+        versionDescription,
         fs: new DenoServerFs(),
         devices: REAL_STORAGE_DEVICES,
         config: {

@@ -166,3 +166,39 @@ for (const signal of ["SIGABRT", "SIGQUIT"] as const) {
     }
   });
 }
+
+Deno.test("walb archive process logs its version and every option value at startup", async () => {
+  const baseDir = await Deno.makeTempDir({ prefix: "walb-archive-log-" });
+  const port = 20000 + ((Deno.pid + 13) % 20000);
+  const child = await startArchive(baseDir, port, ["-discard", "zero", "-fg", "3"]);
+  try {
+    child.kill("SIGTERM");
+    assertEquals((await child.status).code, 0);
+    const log = await Deno.readTextFile(`${baseDir}/archive.log`);
+    assert(log.includes("INFO starting walb archive server\n"), log);
+    assert(
+      log.includes("INFO version:1.0.19\tbuild_date:2018-10-31T00:00:00\tlog_version:2\n"),
+      log,
+    );
+    for (
+      const line of [
+        `-p=${port}`,
+        `-b=${baseDir}`,
+        "-l=archive.log",
+        "-id=a0",
+        "-discard=zero",
+        "-fg=3",
+        "-maxconn=10",
+        "-debug=false",
+        "-sync-cmpr=snappy:0:1",
+      ]
+    ) {
+      assert(log.includes(`\n${line}\n`), `missing ${line} in\n${log}`);
+    }
+  } finally {
+    try {
+      child.kill();
+    } catch { /* already exited */ }
+    await Deno.remove(baseDir, { recursive: true });
+  }
+});
