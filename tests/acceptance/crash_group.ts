@@ -91,7 +91,8 @@ async function fullBackupTrial(group: Group, prng: Prng, victim: ServerName, log
   // 12 MiB at 8 MiB/s: the scan lasts about 1.5 s (a restart resets the limit).
   await ctl.storageClient(group.s0).setFullScanBps("8M");
   await fullBackup(ctl, group.s0, VOL, { block: false });
-  const killAfterMs = prng.int(1500);
+  // Mostly during the scan, sometimes around or after its end (the last ack, Target).
+  const killAfterMs = prng.int(2500);
   await sleep(killAfterMs);
   log(`kill -9 ${victim} ${killAfterMs} ms into the full backup`);
   await group.kill(victim);
