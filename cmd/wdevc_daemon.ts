@@ -11,6 +11,7 @@
 import { realClock } from "../lib/clock.ts";
 import { type NbdLogger } from "../lib/nbd/backend.ts";
 import { type DaemonEngineOptions, WalbDaemon } from "../lib/device/userland/daemon.ts";
+import { recordClose, traceClose } from "../lib/device/userland/close_trace.ts";
 import { USERLAND_LIMITS } from "../lib/device/userland/limits.ts";
 import { userlandPaths } from "../lib/device/userland/paths.ts";
 import type { DaemonInfo } from "../lib/device/userland/protocol.ts";
@@ -64,7 +65,10 @@ export function daemonArgs(spec: DaemonSpec): string[] {
 
 /** Opens the log file the daemon writes to (append). */
 async function openLog(path: string): Promise<Deno.FsFile> {
-  return await Deno.open(path, { create: true, append: true, write: true });
+  return traceClose(
+    await Deno.open(path, { create: true, append: true, write: true }),
+    `log file ${path}`,
+  );
 }
 
 function nbdLoggerOf(log: Logger): NbdLogger {
@@ -137,6 +141,7 @@ export async function runDaemon(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", stop);
   log.info(`device ${name} serves ${daemon.paths.nbdUri} (pid ${Deno.pid})`);
   await report(stdout, { ready: daemon.info() });
+  recordClose("stdout (readiness reported)");
   Deno.stdout.close();
   await daemon.done;
   Deno.removeSignalListener("SIGTERM", stop);

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { traceClose } from "./close_trace.ts";
 import { ProtocolError } from "../../errors.ts";
 import type { NbdLogger } from "../../nbd/backend.ts";
 import type { WalbEngine } from "../walb/engine.ts";
@@ -144,7 +145,10 @@ export class ControlServer {
     await Deno.remove(path).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
-    const listener = Deno.listen({ transport: "unix", path });
+    const listener = traceClose(
+      Deno.listen({ transport: "unix", path }),
+      `control listener ${path}`,
+    );
     return new ControlServer(listener, host);
   }
 

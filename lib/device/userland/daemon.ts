@@ -3,7 +3,7 @@
  * files or block devices; the ldev with O_DIRECT where the target supports it), served to
  * block clients over NBD on `<run dir>/NAME.nbd` (and optionally a TCP port, loopback by
  * default), and controlled through `<run dir>/NAME` (control_server.ts). The pid file
- * `<run dir>/NAME.pid` claims the name. {@link WalbDaemon.stop} is the clean stop of §5.9.
+ * `<run dir>/NAME.pid`, locked while the daemon lives (pid_file.ts), claims the name. {@link WalbDaemon.stop} is the clean stop of §5.9.
  *
  * @module
  */
@@ -14,6 +14,8 @@ import type { WalbEngineOptions } from "../walb/engine_options.ts";
 import { WalbEngine } from "../walb/engine.ts";
 import { WalbDeviceError } from "../wdev_error.ts";
 import { queryDaemon } from "./client.ts";
+import { describeFailure, traceClose } from "./close_trace.ts";
+import { claimPidFile, type PidFileLock } from "./pid_file.ts";
 import { ControlServer } from "./control_server.ts";
 import { WalbNbdBackend } from "./nbd_backend.ts";
 import { checkUserlandName, userlandNames, type UserlandPaths, userlandPaths } from "./paths.ts";
@@ -87,38 +89,6 @@ async function checkNotInUse(runDir: string, own: string, ldev: string, ddev: st
   }
 }
 
-/** Creates the pid file exclusively; a stale one (no live daemon answers) is replaced. */
-async function claimName(paths: UserlandPaths): Promise<void> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await Deno.writeTextFile(paths.pidPath, `${Deno.pid}\n`, { createNew: true });
-      return;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-    }
-    if (await queryDaemon(paths.controlPath) !== undefined) break;
-    const pid = Number((await Deno.readTextFile(paths.pidPath).catch(() => "")).trim());
-    if (Number.isSafeInteger(pid) && pid > 0 && await processAlive(pid)) break;
-    await Deno.remove(paths.pidPath).catch(() => {});
-  }
-  throw new WalbDeviceError(
-    `create device ${paths.name}`,
-    "EEXIST",
-    `a device named ${paths.name} already runs in ${paths.runDir}`,
-  );
-}
-
-/** True when a process with `pid` exists and is not a zombie. */
-async function processAlive(pid: number): Promise<boolean> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    return !/^\d+ \(.*\) Z /.test(stat);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
 /** A running userland WalB device. */
 export class WalbDaemon {
   readonly paths: UserlandPaths;
@@ -126,6 +96,7 @@ export class WalbDaemon {
   readonly #options: WalbDaemonOptions;
   readonly #ldev: BlockDevice;
   readonly #ddev: BlockDevice;
+  readonly #pidFile: PidFileLock;
   #nbd: NbdServer | undefined;
   #control: ControlServer | undefined;
   #stopping: Promise<void> | undefined;
@@ -137,13 +108,14 @@ export class WalbDaemon {
   private constructor(
     options: WalbDaemonOptions,
     paths: UserlandPaths,
-    devices: { ldev: BlockDevice; ddev: BlockDevice; engine: WalbEngine },
+    devices: { ldev: BlockDevice; ddev: BlockDevice; engine: WalbEngine; pidFile: PidFileLock },
   ) {
     this.#options = options;
     this.paths = paths;
     this.#ldev = devices.ldev;
     this.#ddev = devices.ddev;
     this.engine = devices.engine;
+    this.#pidFile = devices.pidFile;
     this.done = new Promise((resolve) => this.#resolveDone = resolve);
   }
 
@@ -160,12 +132,18 @@ export class WalbDaemon {
     const paths = userlandPaths(options.runDir, options.name);
     await Deno.mkdir(options.runDir, { recursive: true });
     await checkNotInUse(options.runDir, options.name, options.ldevPath, options.ddevPath);
-    await claimName(paths);
+    const pidFile = await claimPidFile(paths);
     const opened: BlockDevice[] = [];
     try {
-      const ldev = await openDevice(options.ldevPath, options.directLdev ?? true);
+      const ldev = traceClose(
+        await openDevice(options.ldevPath, options.directLdev ?? true),
+        `ldev ${options.ldevPath}`,
+      );
       opened.push(ldev);
-      const ddev = await openDevice(options.ddevPath, options.directDdev ?? false);
+      const ddev = traceClose(
+        await openDevice(options.ddevPath, options.directDdev ?? false),
+        `ddev ${options.ddevPath}`,
+      );
       opened.push(ddev);
       const logger = options.logger;
       const engine = await WalbEngine.open(ldev, ddev, {
@@ -180,11 +158,13 @@ export class WalbDaemon {
           } else if (event.kind === "overflow") {
             logger.warn(`log overflow: ring buffer ${event.ringBufferSize} pb`);
           } else {
-            logger.error("the device turned read-only", event.error);
+            // The whole cause chain with stacks and every handle closed so far: an early
+            // close of one of our own handles ("Bad resource ID") is then named.
+            logger.error(`the device turned read-only\n${describeFailure(event.error)}`);
           }
         },
       });
-      const daemon = new WalbDaemon(options, paths, { ldev, ddev, engine });
+      const daemon = new WalbDaemon(options, paths, { ldev, ddev, engine, pidFile });
       try {
         await daemon.#serve();
       } catch (error) {
@@ -194,7 +174,7 @@ export class WalbDaemon {
       return daemon;
     } catch (error) {
       for (const device of opened.reverse()) await device.close().catch(() => {});
-      await Deno.remove(paths.pidPath).catch(() => {});
+      await pidFile.release();
       throw error;
     }
   }
@@ -283,9 +263,10 @@ export class WalbDaemon {
       try {
         await this.#control?.close();
       } finally {
-        for (const path of [this.paths.controlPath, this.paths.nbdPath, this.paths.pidPath]) {
+        for (const path of [this.paths.controlPath, this.paths.nbdPath]) {
           await Deno.remove(path).catch(() => {});
         }
+        await this.#pidFile.release(); // last: the name stays claimed until the sockets are gone
         this.#resolveDone();
       }
     })();

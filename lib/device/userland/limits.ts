@@ -26,6 +26,12 @@ export const USERLAND_LIMITS = {
   daemonStopMsMax: 60_000,
   /** Longest WalB device name (the driver's WALB_DEV_NAME_MAX_LEN). */
   nameLengthMax: 25,
+  /** Handle closes a daemon remembers for its read-only report (close_trace.ts): the newest. */
+  closeRecordsMax: 64,
+  /** Tries to lock a held pid file before EEXIST (a prober's shared lock lasts a moment). */
+  pidFileClaimAttemptsMax: 5,
+  /** Wait between pid file lock tries [ms]. */
+  pidFileClaimRetryMs: 20,
 } as const;
 
 assert(
