@@ -7,6 +7,7 @@
 import { assert } from "../../lib/testing/assert.ts";
 import { parseLsids } from "../../lib/device/kernel/sysfs.ts";
 import type { LsidSet } from "../../lib/device/kernel/sysfs.ts";
+import { isDaemonProcess, livePid } from "../../lib/device/userland/pid_file.ts";
 
 export const MiB = 1024 * 1024;
 const MAIN = new URL("../../cmd/main.ts", import.meta.url).pathname;
@@ -115,16 +116,16 @@ export class DeviceDir {
     return parseLsids((await this.wdevc(["get-lsids", wdev])).stdout);
   }
 
-  /** The pid of device `name`'s daemon. */
+  /** The pid of device `name`'s daemon (it holds its pid file's lock). */
   async daemonPid(name: string): Promise<number> {
-    return Number((await Deno.readTextFile(`${this.runDir}/${name}.pid`)).trim());
+    const pid = await livePid(`${this.runDir}/${name}.pid`);
+    assert(pid !== undefined, `device ${name} has no live daemon`);
+    return pid;
   }
 
   /** SIGKILLs device `name`'s daemon and waits until it is gone. */
   async killDaemon(name: string): Promise<void> {
-    const pid = await this.daemonPid(name);
-    Deno.kill(pid, "SIGKILL");
-    await waitGone(pid);
+    assert(await this.#kill(name), `device ${name} has no live daemon`);
   }
 
   /** Kills every daemon with a pid file here (cleanup). */
@@ -137,38 +138,31 @@ export class DeviceDir {
       throw error;
     }
     for (const entry of entries) {
-      if (!entry.name.endsWith(".pid")) continue;
-      const text = await Deno.readTextFile(`${this.runDir}/${entry.name}`).catch((error) => {
-        if (error instanceof Deno.errors.NotFound) return ""; // the daemon just stopped
-        throw error;
-      });
-      const pid = Number(text.trim());
-      if (!Number.isSafeInteger(pid) || pid <= 0 || !alive(pid)) continue;
-      try {
-        Deno.kill(pid, "SIGKILL");
-        await waitGone(pid);
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-      }
+      if (entry.name.endsWith(".pid")) await this.#kill(entry.name.slice(0, -".pid".length));
     }
   }
-}
 
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return !/^\d+ \(.*\) Z /.test(stat);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
+  /**
+   * SIGKILLs device `name`'s daemon: only a process that holds the pid file's lock and whose
+   * cmdline is that daemon's (pids wrap within minutes here), then waits for the lock to go.
+   *
+   * @returns false when no live daemon holds the name
+   */
+  async #kill(name: string): Promise<boolean> {
+    const pidPath = `${this.runDir}/${name}.pid`;
+    const pid = await livePid(pidPath);
+    if (pid === undefined || !(await isDaemonProcess(pid, name))) return false;
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    for (let i = 0; i < 500 && await livePid(pidPath) === pid; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert(await livePid(pidPath) !== pid, `process ${pid} did not die`);
+    return true;
   }
-}
-
-async function waitGone(pid: number): Promise<void> {
-  for (let i = 0; i < 500 && alive(pid); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert(!alive(pid), `process ${pid} did not die`);
 }
 
 /** Runs `body` with a fresh {@link DeviceDir}; kills its daemons and removes it afterwards. */
