@@ -152,6 +152,10 @@ Deno.test("archive: wdiff reception, restore, merge, apply, refusals, restart", 
       "20200101000003-M--2-3.wdiff",
       "20200101000004-M--3-4.wdiff",
     ]);
+    for (const name of files) {
+      // received wdiffs have the metadata files' mode (wdiff-and-archive.md §12, §13.1)
+      assertEquals((await Deno.stat(`${baseDir}/${VOL}/${name}`)).mode! & 0o777, 0o644, name);
+    }
     assertEquals(await get(ep, ["restorable", VOL], "lines"), [
       "0 2020-01-01T00:00:00 0",
       "4 2020-01-01T00:00:04 1",
@@ -184,6 +188,8 @@ Deno.test("archive: wdiff reception, restore, merge, apply, refusals, restart", 
     assertEquals(await get(ep, ["num-action", VOL, "Merge"], "size"), 0n);
     const merged = await get(ep, ["diff", VOL], "lines");
     assert(merged[1]!.startsWith("|1|-->|4| M- 2020-01-01T00:00:04 "), merged[1]);
+    const mergedPath = `${baseDir}/${VOL}/20200101000004-M--1-4.wdiff`;
+    assertEquals((await Deno.stat(mergedPath)).mode! & 0o777, 0o644);
     await command(ep, "del-restored", [VOL, "4"]);
     await restoreAndCheck(4, SHA1.w4);
     await command(ep, "del-restored", [VOL, "4"]);

@@ -196,6 +196,9 @@ Deno.test("proxy: wlogs in, merged wdiffs out, refusals, stop/start, restart", a
       "20200101000002-M--1-2.wdiff",
       "20200101000003-M--2-3.wdiff",
     ]);
+    for (const name of files) {
+      assertEquals((await Deno.stat(`${sendto}/${name}`)).mode! & 0o777, 0o644, name);
+    }
     // the proxy's indexed wdiffs are wlog-to-wdiff -indexed's (w1 has the same uuid: all bytes)
     assertEquals(
       toHex(await Deno.readFile(`${sendto}/${files[0]}`)),

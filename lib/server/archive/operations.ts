@@ -235,7 +235,10 @@ export async function mergeFiles(
     const dataSize = await context.store.fs.fileSize(tmp);
     const result = { ...mergedMeta, dataSize };
     await volume.locked(async () => {
-      await context.store.fs.rename(tmp, context.store.filePath(volId, createDiffFileName(result)));
+      await context.store.fs.commitTempFile(
+        tmp,
+        context.store.filePath(volId, createDiffFileName(result)),
+      );
       await context.store.fs.syncDir(context.store.volumeDir(volId));
       await removeDiffFiles(context, volume, diffs);
       volume.diffs.add(result);

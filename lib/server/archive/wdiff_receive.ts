@@ -156,7 +156,7 @@ async function receiveFile(
     }
     const dataSize = await store.fs.fileSize(tmp);
     const diff = { ...header.diff, dataSize };
-    await store.fs.rename(tmp, store.filePath(volume.volId, createDiffFileName(diff)));
+    await store.fs.commitTempFile(tmp, store.filePath(volume.volId, createDiffFileName(diff)));
     await store.fs.syncDir(store.volumeDir(volume.volId));
     return diff;
   } catch (error) {

@@ -154,7 +154,7 @@ async function receiveFile(
       throw new RequestError(`${FN}:the diff is not clean:${formatMetaDiff(received)}`);
     }
     const diff = { ...received, dataSize: await store.fs.fileSize(tmp) };
-    await store.fs.rename(tmp, `${dir}/${createDiffFileName(diff)}`);
+    await store.fs.commitTempFile(tmp, `${dir}/${createDiffFileName(diff)}`);
     await store.fs.syncDir(dir);
     return diff;
   } catch (error) {

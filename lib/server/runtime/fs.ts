@@ -29,6 +29,11 @@ export interface ServerFs {
   mkdir(path: string): Promise<void>;
   readDir(path: string): Promise<ServerDirEntry[]>;
   rename(from: string, to: string): Promise<void>;
+  /**
+   * Gives a finished temporary file (from {@link makeTempFile}, mode 0600) mode 0644 and renames
+   * it to `path`, as metadata files are published: wdiff files get the same mode.
+   */
+  commitTempFile(tempPath: string, path: string): Promise<void>;
   /** Removes a file, or a directory recursively with `recursive`. */
   remove(path: string, options?: { recursive?: boolean }): Promise<void>;
   /** fsyncs a directory (after renames and creations inside it). */
@@ -94,6 +99,11 @@ export class DenoServerFs implements ServerFs {
     }
     await Deno.chmod(path, 0o644);
     await this.syncDir(dir);
+  }
+
+  async commitTempFile(tempPath: string, path: string): Promise<void> {
+    await Deno.chmod(tempPath, 0o644);
+    await Deno.rename(tempPath, path);
   }
 
   async openWrite(path: string): Promise<Deno.FsFile> {

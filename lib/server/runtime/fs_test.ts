@@ -19,3 +19,17 @@ Deno.test("DenoServerFs.writeFileAtomic() replaces the file and leaves no tempor
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("DenoServerFs.commitTempFile() publishes a temporary with mode 0644", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const fs = new DenoServerFs();
+    const temp = await fs.makeTempFile(dir);
+    assertEquals((await Deno.stat(temp)).mode! & 0o777, 0o600);
+    await fs.commitTempFile(temp, `${dir}/0-1.wdiff`);
+    assertEquals((await fs.readDir(dir)).map((e) => e.name), ["0-1.wdiff"]);
+    assertEquals((await Deno.stat(`${dir}/0-1.wdiff`)).mode! & 0o777, 0o644);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
