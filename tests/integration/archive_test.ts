@@ -116,6 +116,13 @@ Deno.test("archive: wdiff reception, restore, merge, apply, refusals, restart", 
     await command(ep, "dbg-set-state", [VOL, "Archived"]);
     assertEquals(await get(ep, ["uuid", VOL], "string"), uuid);
     assertEquals(await get(ep, ["base", VOL], "string"), "<|0|>-20200101000000");
+    // Clear cannot be persisted: refused without changing the state
+    const clear = await assertRejects(
+      () => command(ep, "dbg-set-state", [VOL, "Clear"]),
+      RemoteError,
+    );
+    assert(clear.message.includes("Clear cannot be persisted"), clear.message);
+    assertEquals(await get(ep, ["state", VOL], "string"), "Archived");
     const uuidBytes = Uint8Array.from(uuid.match(/../g)!.map((b) => parseInt(b, 16)));
 
     // wdiff-transfer replies

@@ -432,11 +432,13 @@ export function registerCommands(context: ArchiveContext): void {
     if (volume.state.inTransaction) {
       throw new RequestError(`${fn}:under transaction:${volume.volId}`);
     }
-    volume.state.set(state);
+    // validate and persist first, so a refused or failed request changes nothing (the
+    // original sets the in-memory state before failing on Clear)
     if (state === AS.clear) {
       throw new RequestError(`${fn}:Clear cannot be persisted:${volume.volId}`);
     }
     await context.store.writeState(volume.volId, state);
+    volume.state.set(state);
   });
 
   register("dbg-set-base", { count: 2, confirm: STATUS.ok }, async (_server, params) => {
