@@ -39,10 +39,19 @@ const textDecoder = new TextDecoder();
 /** Reads at most this many bytes past a value's start when asked to decode a structure. */
 const DEFAULT_VALUE_SIZE_MAX = 64 * 1024;
 
+/**
+ * Smallest payload {@link Packet.writeBytesHeld} keeps by reference [bytes]: below it the
+ * copy is cheaper than one more socket write.
+ */
+const PACKET_HELD_BYTES_SIZE_MIN = 16 * 1024;
+
 /** One connection's typed reader and writer. */
 export class Packet {
   readonly #conn: TimedConn;
   #output = new SerialWriter();
+  /** Output finished before `#output`, in order: large payloads held without a copy. */
+  #segments: Uint8Array[] = [];
+  #segmentsSize = 0;
   #input = new Uint8Array(LIMITS.protocolReadChunkSize);
   #start = 0;
   #end = 0;
@@ -126,18 +135,43 @@ export class Packet {
     return this;
   }
 
+  /**
+   * Raw bytes held by reference until the next flush (no copy into the output buffer): for
+   * payloads of many KiB (wdiff packs, full-sync bulks, wlog data), whose copies cost more
+   * than the extra socket write. The caller must not modify `value` before the flush; small
+   * values are copied as by {@link writeBytes}. The bytes sent are the same.
+   */
+  writeBytesHeld(value: Uint8Array): this {
+    if (value.length < PACKET_HELD_BYTES_SIZE_MIN) return this.writeBytes(value);
+    this.#finishOutput();
+    this.#segments.push(value);
+    this.#segmentsSize += value.length;
+    return this;
+  }
+
+  #finishOutput(): void {
+    if (this.#output.length === 0) return;
+    const bytes = this.#output.finish();
+    this.#output = new SerialWriter();
+    this.#segments.push(bytes);
+    this.#segmentsSize += bytes.length;
+  }
+
   /** Bytes written but not flushed yet. */
   get pendingSize(): number {
-    return this.#output.length;
+    return this.#segmentsSize + this.#output.length;
   }
 
   /** Sends everything buffered. */
   async flush(): Promise<void> {
-    if (this.#output.length === 0) return;
-    const bytes = this.#output.finish();
-    this.#output = new SerialWriter();
-    let offset = 0;
-    while (offset < bytes.length) offset += await this.#conn.write(bytes.subarray(offset));
+    this.#finishOutput();
+    const segments = this.#segments;
+    this.#segments = [];
+    this.#segmentsSize = 0;
+    for (const bytes of segments) {
+      let offset = 0;
+      while (offset < bytes.length) offset += await this.#conn.write(bytes.subarray(offset));
+    }
   }
 
   // ---- reading ----

@@ -40,6 +40,23 @@ Deno.test("Packet buffers writes until flush", async () => {
   assertEquals(client.pendingSize, 0);
 });
 
+Deno.test("Packet.writeBytesHeld() sends the same bytes as writeBytes() in order", async () => {
+  const big = new Uint8Array(40 * 1024).map((_, i) => i % 251);
+  const small = Uint8Array.of(1, 2, 3);
+  const { client, clientEnd } = packetPair();
+  client.writeU32(7).writeBytesHeld(big).writeBytesHeld(small).writeU32(9).writeBytesHeld(big);
+  assertEquals(client.pendingSize, 1 + big.length + 3 + 1 + big.length);
+  await client.flush();
+  assertEquals(client.pendingSize, 0);
+  const expected = new Uint8Array(2 * big.length + 5);
+  expected.set([7], 0);
+  expected.set(big, 1);
+  expected.set(small, 1 + big.length);
+  expected.set([9], 4 + big.length);
+  expected.set(big, 5 + big.length);
+  assertEquals(toHex(clientEnd.writtenBytes()), toHex(expected));
+});
+
 Deno.test("Packet.read() flushes pending output before waiting", async () => {
   const { client, server, clientEnd } = packetPair();
   client.writeString("ping");

@@ -93,7 +93,7 @@ export async function runWdiffTransferClient(
   for await (const pack of packs) {
     writeStreamControl(packet, STREAM_CONTROL.next);
     packet.writeSize(pack.block.length + pack.payload.length);
-    packet.writeBytes(pack.block).writeBytes(pack.payload);
+    packet.writeBytesHeld(pack.block).writeBytesHeld(pack.payload);
     await packet.flush();
   }
   writeStreamControl(packet, STREAM_CONTROL.end);

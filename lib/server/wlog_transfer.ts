@@ -80,6 +80,9 @@ export async function readWlogTransferHeader(packet: Packet): Promise<WlogTransf
   return { volId, uuid, pbs, salt, volSizeLb, maxLogSizePb };
 }
 
+/** Buffered stream bytes that trigger a socket write while sending a wlog stream (1 MiB). */
+const WLOG_STREAM_WRITE_SIZE_MIN = 1024 * 1024;
+
 // ---- CompressedData ----
 
 /**
@@ -90,7 +93,7 @@ export function writeCompressedData(packet: Packet, data: Uint8Array): void {
   if (data.length === 0) throw new RangeError("CompressedData needs a non-empty payload");
   const compressed = snappyCodec.compress(data, 0);
   if (compressed.length < data.length) {
-    packet.writeU32(compressed.length).writeU32(data.length).writeBytes(compressed);
+    packet.writeU32(compressed.length).writeU32(data.length).writeBytesHeld(compressed);
   } else {
     packet.writeU32(0).writeU32(data.length).writeBytes(data);
   }
@@ -154,7 +157,8 @@ export async function sendWlogStream(
         writeStreamControl(packet, STREAM_CONTROL.next);
         writeCompressedData(packet, io.data);
       }
-      await packet.flush();
+      // Larger socket writes: the proxy reads a stream, so flushing per logpack buys nothing.
+      if (packet.pendingSize >= WLOG_STREAM_WRITE_SIZE_MIN) await packet.flush();
     }
   } catch (error) {
     writeStreamControl(packet, STREAM_CONTROL.error);

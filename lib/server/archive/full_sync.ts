@@ -107,7 +107,7 @@ export function writeEncodedBulk(packet: Packet, bulk: EncodedBulk): void {
     packet.writeU64(0n);
     return;
   }
-  packet.writeU64(BigInt(bulk.stored.length)).writeU32(bulk.checksum).writeBytes(bulk.stored);
+  packet.writeU64(BigInt(bulk.stored.length)).writeU32(bulk.checksum).writeBytesHeld(bulk.stored);
 }
 
 /** Options of {@link receiveFullSyncStream}. */
