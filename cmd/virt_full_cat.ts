@@ -8,23 +8,22 @@
  */
 import { UsageError } from "../lib/errors.ts";
 import { LIMITS } from "../lib/limits.ts";
-import { BufferedWriter } from "../lib/io/stream.ts";
+import { BufferedWriter, type ByteSink } from "../lib/io/stream.ts";
+import { SyncFile } from "../lib/io/sync_file.ts";
+import { HoleFinder } from "../lib/device/block/data_extents.ts";
+import type { DiffRecord } from "../lib/format/wdiff/diff_record.ts";
 import { mergeDiffs } from "../lib/format/wdiff/merge.ts";
-import { virtualFullImage } from "../lib/format/wdiff/virtual_full.ts";
+import { virtualFullChunks } from "../lib/format/wdiff/virtual_full.ts";
 import { type Command, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
 import {
   addProgressOption,
+  type Progress,
   PROGRESS_OPTION,
   startProgress,
   usageWithProgress,
 } from "./progress.ts";
-import {
-  emptyMergeFigures,
-  formatMergeFigures,
-  openOutput,
-  openWdiffInputs,
-} from "./wdiff_merge.ts";
+import { emptyMergeFigures, formatMergeFigures, openWdiffInputs } from "./wdiff_merge.ts";
 
 const USAGE = "virt-full-cat:\n" +
   "  Full scan of virtul full image that consists\n" +
@@ -60,12 +59,17 @@ function parser(): OptionParser {
  * ~50 µs; the sync pair a few µs). Block devices are sized by seeking to the end.
  */
 class SyncBase {
-  private constructor(readonly file: Deno.FsFile, readonly sizeBytes: number) {}
+  private constructor(
+    readonly file: Deno.FsFile,
+    readonly sizeBytes: number,
+    readonly holes: HoleFinder | null,
+  ) {}
 
   static async open(path: string): Promise<SyncBase> {
     const file = await Deno.open(path, { read: true });
     try {
-      return new SyncBase(file, file.seekSync(0, Deno.SeekMode.End));
+      const size = file.seekSync(0, Deno.SeekMode.End);
+      return new SyncBase(file, size, HoleFinder.open(path));
     } catch (error) {
       file.close();
       throw error;
@@ -86,9 +90,99 @@ class SyncBase {
     return Promise.resolve(bytes);
   }
 
+  /** True when the range is a hole of a sparse base file (reads as zeroes). */
+  isZero(offset: number, length: number): boolean {
+    return this.holes?.isHole(offset, length) ?? false;
+  }
+
   close(): void {
     this.file.close();
+    this.holes?.close();
   }
+}
+
+/** Bytes per chunk at least: fewer, larger reads and writes than the default 128 KiB `-b`. */
+const CHUNK_SIZE_MIN = 1 << 20;
+
+/**
+ * The output image: a regular file is written sparsely (known-zero chunks are skipped with a
+ * seek, the length set at the end), anything else (stdout, a block device) gets zeroes written.
+ * Why: the issue #3 base is a 2 GiB hole; writing its zeroes was most of the tool's time.
+ */
+class ImageOutput {
+  #writer: BufferedWriter;
+  #zeros: Uint8Array | undefined;
+
+  private constructor(
+    readonly file: Deno.FsFile | undefined,
+    readonly sparse: boolean,
+    sink: ByteSink,
+  ) {
+    this.#writer = new BufferedWriter(sink);
+  }
+
+  static async open(path: string, stdout: ByteSink): Promise<ImageOutput> {
+    if (path === "-") return new ImageOutput(undefined, false, stdout);
+    const file = await Deno.open(path, { write: true, create: true, truncate: true, mode: 0o644 });
+    try {
+      const sparse = file.statSync().isFile;
+      return new ImageOutput(file, sparse, sparse ? new SyncFile(file) : file);
+    } catch (error) {
+      file.close();
+      throw error;
+    }
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    return this.#writer.write(data);
+  }
+
+  async writeZeroes(length: number): Promise<void> {
+    if (this.sparse) {
+      await this.#writer.flush();
+      this.file!.seekSync(length, Deno.SeekMode.Current);
+      return;
+    }
+    if (this.#zeros === undefined || this.#zeros.length < length) {
+      this.#zeros = new Uint8Array(length);
+    }
+    // The shared zero buffer is never modified, so the writer may keep a view of it.
+    await this.#writer.write(this.#zeros.subarray(0, length));
+  }
+
+  /** Flushes, sets a sparse file's length to `sizeBytes`, fdatasyncs a regular file. */
+  async finish(sizeBytes: number): Promise<void> {
+    await this.#writer.flush();
+    if (this.sparse) {
+      this.file!.truncateSync(sizeBytes);
+      this.file!.syncDataSync();
+    }
+  }
+
+  close(): void {
+    this.file?.close();
+  }
+}
+
+/** Writes the virtual full image of `base` and `merged` to `output`. */
+async function writeImage(
+  base: SyncBase,
+  merged: AsyncIterable<DiffRecord>,
+  output: ImageOutput,
+  options: { chunkSize: number; progress: Progress },
+): Promise<void> {
+  const image = {
+    size: base.sizeBytes,
+    readAt: (o: number, l: number) => base.readAt(o, l),
+    isZero: (o: number, l: number) => base.isZero(o, l),
+  };
+  const chunkSize = Math.max(options.chunkSize, CHUNK_SIZE_MIN);
+  for await (const chunk of virtualFullChunks(image, merged, { chunkSize })) {
+    if (chunk.data === null) await output.writeZeroes(chunk.length);
+    else await output.write(chunk.data);
+    options.progress.add(chunk.length);
+  }
+  await output.finish(base.sizeBytes);
 }
 
 /** The virt-full-cat subcommand. */
@@ -110,9 +204,8 @@ export const command: Command = {
         const figures = emptyMergeFigures();
         const inputs = await openWdiffInputs(opts.strs("d"), io, figures.input);
         try {
-          const output = await openOutput(opts.str("o"), io.stdout);
+          const output = await ImageOutput.open(opts.str("o"), io.stdout);
           try {
-            const writer = new BufferedWriter(output.sink);
             const progress = startProgress(opts.bool(PROGRESS_OPTION), io.stderr, {
               totalBytes: base.sizeBytes,
             });
@@ -122,18 +215,8 @@ export const command: Command = {
               outputStats: figures.output,
               memory: figures.memory,
             });
-            const image = {
-              size: base.sizeBytes,
-              readAt: (o: number, l: number) => base.readAt(o, l),
-            };
             try {
-              const chunks = virtualFullImage(image, merged, { chunkSize: bufferSize });
-              for await (const chunk of chunks) {
-                await writer.write(chunk);
-                progress.add(chunk.length);
-              }
-              await writer.flush();
-              await output.finish({ sync: true });
+              await writeImage(base, merged, output, { chunkSize: bufferSize, progress });
             } finally {
               progress.finish();
             }

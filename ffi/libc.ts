@@ -38,7 +38,10 @@ export const FALLOC_FL = {
 } as const;
 
 /** `lseek(2)` whence values. */
-export const SEEK = { SET: 0, CUR: 1, END: 2 } as const;
+export const SEEK = { SET: 0, CUR: 1, END: 2, DATA: 3, HOLE: 4 } as const;
+
+/** errno of `lseek(SEEK_DATA)` past the last data: no more data. */
+const ENXIO = 6;
 
 /** `statx(2)`: `AT_EMPTY_PATH` flag and the `STATX_DIOALIGN` mask bit (Linux 6.1+). */
 const AT_EMPTY_PATH = 0x1000;
@@ -468,6 +471,35 @@ export class LibcFile {
     const end = Number(lib().lseek(fd, 0n, SEEK.END));
     if (end < 0) fail("lseek", this.path);
     return end;
+  }
+
+  /**
+   * `lseek(fd, offset, SEEK_DATA)`: the start of the first data at or after `offsetBytes`, or
+   * null when only a hole follows (ENXIO). Filesystems without hole tracking report the whole
+   * file as data.
+   *
+   * @throws {LibcError} on any other error
+   */
+  seekDataSync(offsetBytes: number): number | null {
+    const fd = this.#checkOpen("lseek");
+    const result = Number(lib().lseek(fd, BigInt(offsetBytes), SEEK.DATA));
+    if (result >= 0) return result;
+    const errno = readErrno();
+    if (errno === ENXIO) return null;
+    fail("lseek", this.path, errno);
+  }
+
+  /**
+   * `lseek(fd, offset, SEEK_HOLE)`: the start of the first hole at or after `offsetBytes` (the
+   * file end counts as a hole).
+   *
+   * @throws {LibcError} when lseek fails
+   */
+  seekHoleSync(offsetBytes: number): number {
+    const fd = this.#checkOpen("lseek");
+    const result = Number(lib().lseek(fd, BigInt(offsetBytes), SEEK.HOLE));
+    if (result < 0) fail("lseek", this.path);
+    return result;
   }
 
   /** `fstatfs(2)` `f_type`: the filesystem magic (compare with {@link TMPFS_MAGIC}). */

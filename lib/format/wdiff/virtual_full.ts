@@ -16,6 +16,21 @@ export interface VirtualFullBase {
   readonly size: number;
   /** Reads exactly `length` bytes at `offset` into a new array. */
   readAt(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * True when `[offset, offset + length)` is known to read as zeroes (a hole of a sparse
+   * file), so it need not be read; false when unknown. Optional.
+   */
+  isZero?(offset: number, length: number): boolean;
+}
+
+/**
+ * One chunk of {@link virtualFullChunks}: `data` (do not modify it: it may be a view of a
+ * record's data), or null when all `length` bytes are zero.
+ */
+export interface VirtualFullChunk {
+  offset: number;
+  length: number;
+  data: Uint8Array | null;
 }
 
 /** Options of {@link virtualFullImage}. */
@@ -51,6 +66,43 @@ export async function* virtualFullImage(
   records: AsyncIterable<DiffRecord>,
   options: VirtualFullOptions = {},
 ): AsyncGenerator<Uint8Array> {
+  // Pieces of one chunk are joined again, so callers see whole chunks as before.
+  const chunkSize = Math.min(
+    options.chunkSize ?? 128 * 1024,
+    DIFF_ALGO_LIMITS.virtualFullChunkSizeMax,
+  );
+  let chunk: Uint8Array | null = null;
+  for await (const piece of virtualFullChunks(base, records, options)) {
+    const start = piece.offset % chunkSize;
+    if (start === 0 && piece.length === Math.min(chunkSize, base.size - piece.offset)) {
+      yield piece.data ?? new Uint8Array(piece.length);
+      continue;
+    }
+    chunk ??= new Uint8Array(Math.min(chunkSize, base.size - (piece.offset - start)));
+    if (piece.data !== null) chunk.set(piece.data, start);
+    if (start + piece.length === chunk.length) {
+      yield chunk;
+      chunk = null;
+    }
+  }
+}
+
+/**
+ * {@link virtualFullImage} with known zeroes left unmaterialised, so a writer can leave holes
+ * in a sparse output instead of writing zeroes: where the base is a hole
+ * ({@link VirtualFullBase.isZero}) a chunk is split into the records' normal data and zero
+ * pieces (`data` null); elsewhere chunks are whole.
+ *
+ * @param base the base image
+ * @param records merged records, increasing and non-overlapping
+ * @param options chunk size
+ * @returns pieces covering `[0, base.size)` in order, each at most `chunkSize` bytes
+ */
+export async function* virtualFullChunks(
+  base: VirtualFullBase,
+  records: AsyncIterable<DiffRecord>,
+  options: VirtualFullOptions = {},
+): AsyncGenerator<VirtualFullChunk> {
   const chunkSize = Math.min(
     options.chunkSize ?? 128 * 1024,
     DIFF_ALGO_LIMITS.virtualFullChunkSizeMax,
@@ -62,7 +114,33 @@ export async function* virtualFullImage(
     let previousEnd = 0;
     for (let position = 0; position < base.size; position += chunkSize) {
       const chunkEnd = Math.min(position + chunkSize, base.size);
-      const chunk = await base.readAt(position, chunkEnd - position);
+      const length = chunkEnd - position;
+      const touched = pending !== null && pending.ioAddress * LIMITS.lbSize < chunkEnd;
+      if (base.isZero?.(position, length) === true) {
+        if (!touched) {
+          yield { offset: position, length, data: null };
+          continue;
+        }
+        // A hole under records: only their normal data is yielded, the gaps as zero chunks.
+        let cursor = position;
+        while (pending !== null && pending.ioAddress * LIMITS.lbSize < chunkEnd) {
+          assert(pending.ioAddress >= previousEnd, "virtual full records must be sorted");
+          const piece = normalPiece(pending, position, chunkEnd);
+          if (piece !== null) {
+            if (piece.offset > cursor) {
+              yield { offset: cursor, length: piece.offset - cursor, data: null };
+            }
+            yield piece;
+            cursor = piece.offset + piece.length;
+          }
+          if (recordEnd(pending) * LIMITS.lbSize > chunkEnd) break;
+          previousEnd = recordEnd(pending);
+          pending = await nextRecord(iterator);
+        }
+        if (cursor < chunkEnd) yield { offset: cursor, length: chunkEnd - cursor, data: null };
+        continue;
+      }
+      const chunk = await base.readAt(position, length);
       while (pending !== null && pending.ioAddress * LIMITS.lbSize < chunkEnd) {
         assert(pending.ioAddress >= previousEnd, "virtual full records must be sorted");
         overlay(chunk, position, pending);
@@ -70,7 +148,7 @@ export async function* virtualFullImage(
         previousEnd = recordEnd(pending);
         pending = await nextRecord(iterator);
       }
-      yield chunk;
+      yield { offset: position, length, data: chunk };
     }
   } finally {
     await iterator.return?.();
@@ -80,6 +158,21 @@ export async function* virtualFullImage(
 async function nextRecord(iterator: AsyncIterator<DiffRecord>): Promise<DiffRecord | null> {
   const result = await iterator.next();
   return result.done === true ? null : result.value;
+}
+
+/** The normal data of `record` inside `[start, end)` (bytes), as a view; null for others. */
+function normalPiece(record: DiffRecord, start: number, end: number): VirtualFullChunk | null {
+  if (record.kind !== "normal") return null;
+  assert(record.data !== null, "normal record without data");
+  const recordStart = record.ioAddress * LIMITS.lbSize;
+  const from = Math.max(recordStart, start);
+  const to = Math.min(recordEnd(record) * LIMITS.lbSize, end);
+  if (from >= to) return null;
+  return {
+    offset: from,
+    length: to - from,
+    data: record.data.subarray(from - recordStart, to - recordStart),
+  };
 }
 
 /** Writes the part of `record` inside the chunk starting at byte `position`. */
