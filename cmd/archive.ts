@@ -49,6 +49,7 @@ function parser(): OptionParser {
   p.option("apply-sleep-pct", "u32", ": sleep percentage in apply/restore", { default: "0" });
   p.option("sync-cmpr", "string", ": compression option for sync.", { default: "snappy:0:1" });
   p.option("lock-time-th", "f64", ": lock time threshold [sec].", { default: "10.0" });
+  p.flag("allow-exec", ": Allow exec command for test.");
   p.flag("ka", ": enable keep-alive.");
   p.option("kaidle", "u32", ": keep-alive idle [sec].", { default: "1800" });
   p.option("kaintvl", "u32", ": keep-alive interval [sec].", { default: "60" });
@@ -144,6 +145,7 @@ export const command: Command = {
         maxForegroundTasks: options.num("fg"),
         timeoutMs: keepAlive ? 0 : options.num("to") * 1000,
         versionDescription,
+        allowExec: options.bool("allow-exec"),
         fs: new DenoServerFs(),
         backend: new FileBackend(imagesDir),
         config: {

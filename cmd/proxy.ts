@@ -33,7 +33,7 @@ function parser(): OptionParser {
   p.option("b", "string", ": base directory (full path)", { default: "/var/forest/walb/proxy" });
   p.option("id", "string", ": node identifier", { default: Deno.hostname() });
   p.option("to", "u32", ": Socket timeout [sec].", { default: "10" });
-  p.flag("allow-exec", ": Allow exec command for test. (this build has no exec support)");
+  p.flag("allow-exec", ": Allow exec command for test.");
   p.flag("ka", ": enable keep-alive.");
   p.option("kaidle", "u32", ": keep-alive idle [sec].", { default: "1800" });
   p.option("kaintvl", "u32", ": keep-alive interval [sec].", { default: "60" });
@@ -132,6 +132,7 @@ export const command: Command = {
         maxForegroundTasks: options.num("fg"),
         timeoutMs: keepAlive ? 0 : timeoutMs,
         versionDescription,
+        allowExec: options.bool("allow-exec"),
         fs: new DenoProxyFs(),
         stopAtStartup: options.bool("stop"),
         config: {

@@ -43,7 +43,7 @@ function parser(): OptionParser {
   p.option("sync-cmpr", "string", ": compression for full/hash backup (TYPE:LEVEL:NCPU)", {
     default: "snappy:0:1",
   });
-  p.flag("allow-exec", ": Allow exec command for test. (this build has no exec support)");
+  p.flag("allow-exec", ": Allow exec command for test.");
   p.flag("ka", ": enable keep-alive.");
   p.option("kaidle", "u32", ": keep-alive idle [sec].", { default: "1800" });
   p.option("kaintvl", "u32", ": keep-alive interval [sec].", { default: "60" });
@@ -134,6 +134,7 @@ export const command: Command = {
         maxForegroundTasks: options.num("fg"),
         timeoutMs: keepAlive ? 0 : timeoutMs,
         versionDescription,
+        allowExec: options.bool("allow-exec"),
         fs: new DenoServerFs(),
         devices: REAL_STORAGE_DEVICES,
         config: {

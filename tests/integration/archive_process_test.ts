@@ -10,7 +10,8 @@ import { runClient } from "../../lib/protocol/connection.ts";
 import { runShutdownClient, runVersionClient } from "../../lib/protocol/builtin.ts";
 import { RemoteError } from "../../lib/protocol/errors.ts";
 import { serialize } from "../../lib/format/serializer/mod.ts";
-import { command, type Endpoint, get } from "./archive_client.ts";
+import { command, type Endpoint, get, request } from "./archive_client.ts";
+import { receiveValueReply, sendStringVector } from "../../lib/protocol/reply.ts";
 
 const MAIN = new URL("../../cmd/main.ts", import.meta.url).pathname;
 const DENO = new URL("../../node_modules/.bin/deno", import.meta.url).pathname;
@@ -170,8 +171,18 @@ for (const signal of ["SIGABRT", "SIGQUIT"] as const) {
 Deno.test("walb archive process logs its version and every option value at startup", async () => {
   const baseDir = await Deno.makeTempDir({ prefix: "walb-archive-log-" });
   const port = 20000 + ((Deno.pid + 13) % 20000);
-  const child = await startArchive(baseDir, port, ["-discard", "zero", "-fg", "3"]);
+  const child = await startArchive(baseDir, port, ["-discard", "zero", "-fg", "3", "-allow-exec"]);
   try {
+    // -allow-exec reaches the server: exec runs the program
+    const endpoint: Endpoint = {
+      net: new DenoNet({ clock: realClock }),
+      addr: { hostname: "127.0.0.1", port },
+    };
+    const lines = await request(endpoint, "exec", async (p) => {
+      await sendStringVector(p, ["/bin/echo", "hello"]);
+      return await receiveValueReply(p, "lines", "exec");
+    });
+    assertEquals(lines, ["hello"]);
     child.kill("SIGTERM");
     assertEquals((await child.status).code, 0);
     const log = await Deno.readTextFile(`${baseDir}/archive.log`);
@@ -191,6 +202,7 @@ Deno.test("walb archive process logs its version and every option value at start
         "-maxconn=10",
         "-debug=false",
         "-sync-cmpr=snappy:0:1",
+        "-allow-exec=true",
       ]
     ) {
       assert(log.includes(`\n${line}\n`), `missing ${line} in\n${log}`);

@@ -246,9 +246,6 @@ export function registerCommands(context: ProxyContext): void {
   });
 
   runtime.register("archive-info", (server) => serveArchiveInfo(context, server));
-
-  // This build has no exec feature (§1.6): the parameters are read, the refusal sent.
-  register("exec", { confirm: STATUS.execDisabled }, () => Promise.resolve());
 }
 
 const ARCHIVE_INFO_COMMANDS = ["list", "add", "update", "get", "delete"] as const;

@@ -20,6 +20,7 @@ import { negotiationRefusal } from "../../protocol/negotiation.ts";
 import type { HandlerContext, ProtocolHandler } from "../../protocol/connection.ts";
 import { serveShutdown, serveSleep, serveVersion } from "../../protocol/builtin.ts";
 import { type GetHandler, serveGet } from "../../protocol/get.ts";
+import { serveExec } from "./exec.ts";
 import { ForegroundLimiter } from "./foreground.ts";
 import { HandlerStats } from "./handler_stat.ts";
 import { connectionPrefix, printable, type ServerLogger, type ServerLogLevel } from "./logger.ts";
@@ -58,6 +59,8 @@ export interface ServerRuntimeOptions {
   timeoutMs: number;
   /** The `version` LTSV description. */
   versionDescription: string;
+  /** `-allow-exec`: serve `exec` by running the program (default: refuse it). */
+  allowExec?: boolean;
 }
 
 /** Minimum interval between two "exceeds max concurrency" warnings (§2.1.3). */
@@ -127,6 +130,9 @@ export class ServerRuntime {
     });
     this.register("version", async (context) => {
       await serveVersion(context.packet, this.#options.versionDescription);
+    });
+    this.register("exec", async (context) => {
+      await serveExec(context, this.#options.allowExec ?? false);
     });
   }
 

@@ -1,8 +1,8 @@
 /**
  * Storage controller commands (protocol-and-servers.md §1.9.5, §2.5.1): `init-vol`,
  * `clear-vol`, `reset-vol`, `start`, `stop`, `snapshot`, `kick`, `resize`,
- * `set-full-scan-bps`, `exec`, with their parameter and state checks and error texts in place
- * of the status string. `full-bkp` is in full_backup.ts.
+ * `set-full-scan-bps`, with their parameter and state checks and error texts in place of the
+ * status string. `full-bkp` is in full_backup.ts; `exec` is served by the runtime (exec.ts).
  *
  * @module
  */
@@ -367,7 +367,4 @@ export function registerCommands(context: StorageContext): void {
   register("hash-bkp", { confirm: STATUS.accept }, () => {
     throw new RequestError("c2sHashSyncServer:hash backup is not supported by this build");
   });
-
-  // This build has no exec feature (§1.6): the parameters are read, the refusal sent.
-  register("exec", { confirm: STATUS.execDisabled }, () => Promise.resolve());
 }
