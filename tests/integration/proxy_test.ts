@@ -281,7 +281,8 @@ Deno.test("proxy: wlogs in, merged wdiffs out, refusals, stop/start, restart", a
       async () => (await get(aep, ["state", VOL], "string")) === "Stopped",
     );
     assertEquals(await send(2, { diff: diffOf(6) }), "accept");
-    await command(pep, "stop", [VOL, "empty"], "accept");
+    // only the first character of the mode counts: "e" is empty
+    await command(pep, "stop", [VOL, "e"], "accept");
     await waitFor(
       "waiting for empty",
       async () => (await get(pep, ["state", VOL], "string")) === "WaitForEmpty",
@@ -294,6 +295,17 @@ Deno.test("proxy: wlogs in, merged wdiffs out, refusals, stop/start, restart", a
     assertEquals(await names(sendto), []);
     assertEquals(await get(aep, ["num-diff", VOL], "size"), 4n);
     await command(pep, "start", [VOL]);
+
+    // stop modes by their first character: f… force, anything else graceful
+    for (const [modeText, mode] of [["fast", "force"], ["xyz", "graceful"]] as const) {
+      await command(pep, "stop", [VOL, modeText], "accept");
+      await waitFor(
+        `stopped by ${modeText}`,
+        async () => (await get(pep, ["state", VOL], "string")) === "Stopped",
+      );
+      assert(proxy.logger.has(`stop succeeded:${VOL}:${mode}`), `stop ${modeText} is ${mode}`);
+      await command(pep, "start", [VOL]);
+    }
 
     // an aborted transfer leaves nothing behind and the volume Started
     const conn = await net.connect(PROXY);
