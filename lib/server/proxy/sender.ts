@@ -21,6 +21,7 @@ import { compressPacks } from "../../format/wdiff/merge_workers.ts";
 import { LIMITS } from "../../limits.ts";
 import { HOST_TYPE, SERVER_PROTOCOLS, STATUS } from "../../protocol/constants.ts";
 import { runClient } from "../../protocol/connection.ts";
+import { releaseBytes } from "../release_bytes.ts";
 import { runWdiffTransferClient, type WirePack } from "../wdiff_transfer.ts";
 import {
   EXCEPTION_RETRY_DELAY_MS,
@@ -127,6 +128,9 @@ async function* mergedPacks(
   for await (const pack of packs) {
     signal.throwIfAborted();
     yield pack;
+    // Resumed after the pack was written to the socket: its fresh 32 MiB are freed at once.
+    releaseBytes(pack.block);
+    releaseBytes(pack.payload);
   }
 }
 

@@ -22,6 +22,7 @@ import { LIMITS } from "../../limits.ts";
 import { STATUS } from "../../protocol/constants.ts";
 import { RequestError } from "../../protocol/errors.ts";
 import { finClose, sendError } from "../../protocol/reply.ts";
+import { releaseBytes } from "../release_bytes.ts";
 import { checkVolumeId } from "../runtime/format.ts";
 import type { ServerContext } from "../runtime/server.ts";
 import {
@@ -141,7 +142,10 @@ async function receiveFile(
         for (const io of pack.ios) {
           const record = diffRecordOfLogIo(io);
           if (record !== null) await writer.add(record);
+          // The writer has stored (copied) the data; the stream gave us a fresh buffer.
+          releaseBytes(io.data);
         }
+        releaseBytes(pack.block);
       }
       await writer.close();
       await file.syncData();
