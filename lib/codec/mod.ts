@@ -132,6 +132,20 @@ export function formatCompressOpt(opt: CompressOpt): string {
 }
 
 /**
+ * Frees a codec output nobody will use, now rather than at V8's next collection: incompressible
+ * data (random payloads) makes one such output per record, and as garbage they raised the
+ * sorted conversion's peak RSS. Only an output that is its buffer's sole view (a fresh codec
+ * result, not a pooled or wasm buffer) is detached.
+ */
+function discardOutput(output: Uint8Array): void {
+  const buffer = output.buffer;
+  if (!(buffer instanceof ArrayBuffer) || buffer.detached) return;
+  if (output.byteOffset !== 0 || output.byteLength !== buffer.byteLength) return;
+  if (buffer.resizable) return;
+  buffer.transfer(0);
+}
+
+/**
  * Compresses one record's data, keeping the result only when it is strictly smaller (§2.1).
  *
  * @param type the codec asked for
@@ -156,6 +170,7 @@ export function compressIfSmaller(
   if (type !== CompressionType.none) {
     const compressed = getCodec(type).compress(input, level);
     if (compressed.length < input.length) return { type, data: compressed };
+    if (compressed.buffer !== input.buffer) discardOutput(compressed);
   }
   return { type: CompressionType.none, data: input };
 }

@@ -124,6 +124,26 @@ export function storeDiffRecord(record: DiffRecord, setting: CompressionSetting)
  * @param records 1..127 stored records in address order
  */
 export function buildPack(records: readonly StoredRecord[]): BuiltPack {
+  const { block, parts, payloadSize } = buildPackParts(records);
+  const payload = new Uint8Array(payloadSize);
+  let offset = 0;
+  for (const part of parts) {
+    payload.set(part, offset);
+    offset += part.length;
+  }
+  return { block, payload };
+}
+
+/**
+ * {@link buildPack} without joining the payload: the sealed, validated block and the stored
+ * bytes in payload order. Why: a writer that copies into its own buffer anyway saves a copy
+ * (and a large allocation) of every pack's payload.
+ *
+ * @param records 1..127 stored records in address order
+ */
+export function buildPackParts(
+  records: readonly StoredRecord[],
+): { block: Uint8Array; parts: Uint8Array[]; payloadSize: number } {
   assert(records.length > 0, "a pack needs at least one record");
   let offset = 0;
   const placed = records.map(({ record, stored }) => {
@@ -132,14 +152,8 @@ export function buildPack(records: readonly StoredRecord[]): BuiltPack {
     return { ...record, dataOffset };
   });
   const block = buildPackHeader(placed);
-  const payload = new Uint8Array(offset);
-  offset = 0;
-  for (const { stored } of records) {
-    payload.set(stored, offset);
-    offset += stored.length;
-  }
   validatePackHeader(decodePackHeader(block), block, 0);
-  return { block, payload };
+  return { block, parts: records.map(({ stored }) => stored), payloadSize: offset };
 }
 
 /**
@@ -169,6 +183,11 @@ export interface SortedWdiffWriterOptions {
   compression?: CompressionSetting;
   /** "A" compress first (default), "B" pack first. */
   variant?: "A" | "B";
+  /**
+   * Called with the records of each pack once its bytes are written to the BufferedWriter
+   * (copied or sent): their data is no longer needed by the writer.
+   */
+  onPackWritten?: (records: readonly DiffRecord[]) => void;
 }
 
 /**
@@ -195,7 +214,9 @@ export class SortedWdiffWriter {
   #closed = false;
   #previousEnd = 0;
   #pendingStored: StoredRecord[] = [];
+  /** Variant A: the records of #pendingStored; variant B: the records to compress. */
   #pendingRaw: DiffRecord[] = [];
+  #onPackWritten: ((records: readonly DiffRecord[]) => void) | undefined;
   #pendingSize = 0;
 
   constructor(writer: BufferedWriter, options: SortedWdiffWriterOptions = {}) {
@@ -204,6 +225,7 @@ export class SortedWdiffWriter {
     assert(this.#uuid.length === WDIFF_UUID_SIZE, "uuid must be 16 bytes");
     this.#setting = options.compression ?? DEFAULT_COMPRESSION;
     this.#variant = options.variant ?? "A";
+    this.#onPackWritten = options.onPackWritten;
   }
 
   async #ensureHeader(): Promise<void> {
@@ -230,6 +252,7 @@ export class SortedWdiffWriter {
         await this.#flushPack();
       }
       this.#pendingStored.push(stored);
+      this.#pendingRaw.push(record);
       this.#pendingSize += size;
     } else {
       const size = uncompressedSizeOf(record);
@@ -261,15 +284,18 @@ export class SortedWdiffWriter {
   }
 
   async #flushPack(): Promise<void> {
-    let pack: BuiltPack | null = null;
-    if (this.#pendingStored.length > 0) pack = buildPack(this.#pendingStored);
-    if (this.#pendingRaw.length > 0) pack = buildCompressedPack(this.#pendingRaw, this.#setting);
+    const records = this.#pendingRaw;
+    const stored = this.#variant === "A"
+      ? this.#pendingStored
+      : records.map((record) => storeDiffRecord(record, this.#setting));
     this.#pendingStored = [];
     this.#pendingRaw = [];
     this.#pendingSize = 0;
-    if (pack === null) return;
+    if (stored.length === 0) return;
+    const pack = buildPackParts(stored);
     await this.#writer.write(pack.block);
-    await this.#writer.write(pack.payload);
+    for (const part of pack.parts) await this.#writer.write(part);
+    this.#onPackWritten?.(records);
   }
 
   /** Writes pending records and the END pack, then flushes the writer. */

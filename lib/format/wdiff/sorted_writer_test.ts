@@ -44,3 +44,23 @@ Deno.test("reusableStoredForm() refuses another codec or level, slices and bad s
   const plainRecord = { ioAddress: 0, ioBlocks: 8, kind: "normal" as const, data };
   assertEquals(reusableStoredForm(plainRecord, plain), undefined);
 });
+
+Deno.test("SortedWdiffWriter onPackWritten reports each pack's records once written", async () => {
+  const { BufferedWriter, MemorySink } = await import("../../io/stream.ts");
+  const { SortedWdiffWriter } = await import("./sorted_writer.ts");
+  for (const variant of ["A", "B"] as const) {
+    const sink = new MemorySink();
+    const reported: number[][] = [];
+    const writer = new SortedWdiffWriter(new BufferedWriter(sink, 4096), {
+      variant,
+      onPackWritten: (records) => reported.push(records.map((r) => r.ioAddress)),
+    });
+    for (let i = 0; i < 200; i++) {
+      const data = new Uint8Array(512).fill(i);
+      await writer.add({ ioAddress: i, ioBlocks: 1, kind: "normal", data });
+    }
+    await writer.close();
+    assertEquals(reported.flat(), [...Array(200).keys()], variant);
+    assertEquals(reported.map((r) => r.length), [127, 73], variant);
+  }
+});

@@ -19,6 +19,7 @@ import {
 import type { DiffRecord } from "./diff_record.ts";
 import { uuidHex, WDIFF_UUID_SIZE } from "./file_header.ts";
 import { IndexedWdiffWriter } from "./indexed_writer.ts";
+import { BufferHolders } from "./buffer_release.ts";
 import { MemDiff } from "./mem_diff.ts";
 import { SortedWdiffWriter } from "./sorted_writer.ts";
 import { type CompressionSetting, DEFAULT_COMPRESSION } from "./stored_data.ts";
@@ -181,12 +182,22 @@ export async function convertWlogToSortedWdiff(
   options: WlogConversionOptions = {},
 ): Promise<number> {
   const source = await WlogDiffSource.open(reader, options);
-  const diff = new MemDiff({ maxBlocks: options.maxBlocks ?? LIMITS.diffIoLbDefault });
+  // Each IO's data is a fresh buffer of the wlog reader (a copy) that only the diff holds.
+  const diff = new MemDiff({
+    maxBlocks: options.maxBlocks ?? LIMITS.diffIoLbDefault,
+    releaseDropped: true,
+  });
   for await (const record of source.records()) diff.insert(record);
+  // The diff's buffers are ours: each is freed once the last record using it is written.
+  const holders = new BufferHolders();
+  for (const record of diff.records()) if (record.data !== null) holders.hold(record.data);
   const output = new SortedWdiffWriter(writer, {
     uuid: source.uuid ?? new Uint8Array(WDIFF_UUID_SIZE),
     compression: options.compression ?? DEFAULT_COMPRESSION,
     variant: "A",
+    onPackWritten: (records) => {
+      for (const record of records) if (record.data !== null) holders.release(record.data);
+    },
   });
   let count = 0;
   for (const record of diff.takeBefore()) {

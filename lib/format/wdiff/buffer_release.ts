@@ -1,0 +1,64 @@
+/**
+ * Releasing record data buffers as soon as nothing holds them. Why: a JavaScript
+ * `ArrayBuffer` is freed only when V8's garbage collector finds it unreachable, and the
+ * collector runs late when most memory is outside its heap; the sorted wlog conversion holds
+ * the whole diff, and its peak RSS rose ~60–90 MiB over the live data waiting for collections.
+ * `ArrayBuffer.prototype.transfer(0)` detaches a buffer and frees its backing store at once.
+ * Only code that owns the buffers (nobody else holds a view) may release them.
+ *
+ * @module
+ */
+import { assert } from "../../errors.ts";
+
+/**
+ * Counts holders per buffer; {@link release} detaches a buffer when its count drops to zero.
+ *
+ * @example
+ * ```ts
+ * import { BufferHolders } from "./buffer_release.ts";
+ * const bytes = new Uint8Array(1024);
+ * const holders = new BufferHolders();
+ * holders.hold(bytes.subarray(0, 512));
+ * holders.hold(bytes.subarray(512));
+ * holders.release(bytes.subarray(0, 512));
+ * if (bytes.buffer.detached) throw new Error("still held");
+ * holders.release(bytes.subarray(512));
+ * if (!bytes.buffer.detached) throw new Error("not released");
+ * ```
+ */
+export class BufferHolders {
+  #counts = new Map<ArrayBufferLike, number>();
+
+  /** Counts one more holder of `data`'s buffer. */
+  hold(data: Uint8Array): void {
+    this.#counts.set(data.buffer, (this.#counts.get(data.buffer) ?? 0) + 1);
+  }
+
+  /**
+   * Counts one holder less of `data`'s buffer; detaches the buffer when none is left.
+   *
+   * @param data a view given to {@link hold} before
+   * @param detach false to only count (the buffer changes owner)
+   */
+  release(data: Uint8Array, detach = true): void {
+    const buffer = data.buffer;
+    const count = (this.#counts.get(buffer) ?? 0) - 1;
+    assert(count >= 0, "data buffer released more often than held");
+    if (count > 0) {
+      this.#counts.set(buffer, count);
+      return;
+    }
+    this.#counts.delete(buffer);
+    if (detach && buffer instanceof ArrayBuffer && !buffer.detached) buffer.transfer(0);
+  }
+
+  /** True when some holder of `buffer` is counted. */
+  isHeld(buffer: ArrayBufferLike): boolean {
+    return this.#counts.has(buffer);
+  }
+
+  /** Forgets every count (nothing is detached). */
+  clear(): void {
+    this.#counts.clear();
+  }
+}
