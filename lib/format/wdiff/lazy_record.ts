@@ -58,6 +58,11 @@ export class LazyDataRecord implements DiffRecord {
     this.#load = load;
   }
 
+  /** True once the data was loaded (decompressed). */
+  get loaded(): boolean {
+    return this.#data !== null;
+  }
+
   /** The data, loaded on first access. */
   get data(): Uint8Array {
     if (this.#data === null) {

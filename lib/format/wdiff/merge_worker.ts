@@ -6,17 +6,20 @@
  */
 import type { DiffKind } from "./diff_record.ts";
 import { buildPack, storeDiffRecord, type StoredRecord, storedRecordOf } from "./sorted_writer.ts";
-import type { CompressionSetting } from "./stored_data.ts";
+import { type CompressionSetting, decodeStoredData } from "./stored_data.ts";
 
 /**
  * One record of a job. `stored` marks a record whose bytes in `data` are already stored with
- * the job's codec (`reusableStoredForm`): `size` stored bytes with this checksum.
+ * the job's codec (`reusableStoredForm`): `size` stored bytes with this checksum. `encoded`
+ * marks bytes stored with another codec (checksum verified on read): the worker decompresses
+ * them, so the main thread does not.
  */
 export interface JobRecord {
   ioAddress: number;
   ioBlocks: number;
   kind: DiffKind;
   stored?: { size: number; checksum: number };
+  encoded?: { size: number; compressionType: number };
 }
 
 /** A pack to compress: record headers, their data concatenated, the codec. */
@@ -38,13 +41,22 @@ export function storedRecordsOfJob(job: PackJob): StoredRecord[] {
   return job.records.map((r): StoredRecord => {
     const record = { ioAddress: r.ioAddress, ioBlocks: r.ioBlocks, kind: r.kind };
     if (r.kind !== "normal") return storeDiffRecord({ ...record, data: null }, job.setting);
-    const size = r.stored?.size ?? r.ioBlocks * 512;
-    const data = job.data.subarray(offset, offset + size);
+    const size = r.stored?.size ?? r.encoded?.size ?? r.ioBlocks * 512;
+    const bytes = job.data.subarray(offset, offset + size);
     offset += size;
-    if (r.stored === undefined) return storeDiffRecord({ ...record, data }, job.setting);
+    if (r.encoded !== undefined) {
+      const info = {
+        compressionType: r.encoded.compressionType,
+        checksum: 0, // verified when the record was read
+        outputSize: r.ioBlocks * 512,
+      };
+      const data = decodeStoredData(bytes, info, "wdiff record data", -1, false);
+      return storeDiffRecord({ ...record, data }, job.setting);
+    }
+    if (r.stored === undefined) return storeDiffRecord({ ...record, data: bytes }, job.setting);
     return storedRecordOf(record, {
       compressionType: job.setting.type,
-      stored: data,
+      stored: bytes,
       checksum: r.stored.checksum,
     });
   });

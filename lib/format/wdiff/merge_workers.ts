@@ -7,6 +7,7 @@
  */
 import { assert } from "../../errors.ts";
 import type { DiffRecord } from "./diff_record.ts";
+import { LazyDataRecord } from "./lazy_record.ts";
 import type { JobRecord, PackJob, PackResult } from "./merge_worker.ts";
 import { buildCompressedPack, type BuiltPack, reusableStoredForm } from "./sorted_writer.ts";
 import type { CompressionSetting } from "./stored_data.ts";
@@ -58,6 +59,12 @@ export class PackCompressorPool {
       if (form !== undefined) {
         parts.push(form.stored);
         return { ...job, stored: { size: form.stored.length, checksum: form.checksum } };
+      }
+      // Not yet decompressed: the worker decompresses it (the same bytes, off this thread).
+      if (record instanceof LazyDataRecord && !record.loaded && record.storedForm !== undefined) {
+        const { stored, compressionType } = record.storedForm;
+        parts.push(stored);
+        return { ...job, encoded: { size: stored.length, compressionType } };
       }
       assert(record.data !== null, "normal record without data");
       parts.push(record.data);
