@@ -41,6 +41,11 @@ export interface WalbDevice {
    * says where and why reading stopped (`limit` when `endLsid` was reached).
    */
   readLogpacks(fromLsid: bigint, endLsid: bigint): AsyncGenerator<LdevPack, LdevReadStop>;
+  /**
+   * The raw pb at `lsid` of the log ring (read from the wldev, no validation): what the
+   * storage dumps as `logpackheader-<lsid>` (device-and-wlog.md §3.8).
+   */
+  readLogPb(lsid: bigint): Promise<Uint8Array>;
   /** The lsid set (§5.1). */
   lsids(): Promise<LsidSet>;
   /**

@@ -62,3 +62,21 @@ export async function* readWldevLogpacks(
     await device.close();
   }
 }
+
+/**
+ * Reads the raw pb at `lsid` of a wldev's ring buffer, unchecked (for dumps of bad logpack
+ * headers, device-and-wlog.md §3.8).
+ *
+ * @param path the wldev (ldev file or block device; block devices are read with O_DIRECT)
+ * @param lsid any lsid; its position in the ring comes from the super
+ * @returns one pb (`pbs` bytes)
+ * @throws {CorruptDataError} when the super is invalid
+ */
+export async function readWldevLogPb(path: string, lsid: bigint): Promise<Uint8Array> {
+  const isBlockDevice = (await Deno.stat(path)).isBlockDevice === true;
+  return await withWldev(path, async (device) => {
+    const sup = await superOf(device, isBlockDevice);
+    const reader = new LdevLogReader((offset, length) => device.read(offset, length), sup);
+    return await reader.readBlocks(lsid, 1);
+  });
+}

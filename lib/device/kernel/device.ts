@@ -13,7 +13,7 @@ import type { SuperSector } from "../../format/wlog/super_sector.ts";
 import type { LdevPack, LdevReadStop } from "../ldev_reader.ts";
 import type { WalbDevice } from "../wdev.ts";
 import { WalbDeviceError } from "../wdev_error.ts";
-import { readWldevLogpacks, readWldevSuper } from "../wldev.ts";
+import { readWldevLogpacks, readWldevLogPb, readWldevSuper } from "../wldev.ts";
 import { callWalbCtl } from "./control.ts";
 import { emptyCtl, WALB_COMMAND, WALB_IOCTL, type WalbCtl } from "./ctl.ts";
 import { type LsidSet, parseLsids, walbSysfsDir } from "./sysfs.ts";
@@ -91,6 +91,10 @@ export class KernelWalbDevice implements WalbDevice {
 
   readLogpacks(fromLsid: bigint, endLsid: bigint): AsyncGenerator<LdevPack, LdevReadStop> {
     return readWldevLogpacks(this.wldevPath, fromLsid, endLsid);
+  }
+
+  readLogPb(lsid: bigint): Promise<Uint8Array> {
+    return readWldevLogPb(this.wldevPath, lsid);
   }
 
   async lsids(): Promise<LsidSet> {

@@ -13,7 +13,7 @@ import { type LsidSet, parseLsids } from "../kernel/sysfs.ts";
 import type { LdevPack, LdevReadStop } from "../ldev_reader.ts";
 import type { WalbDevice } from "../wdev.ts";
 import { WalbDeviceError } from "../wdev_error.ts";
-import { readWldevLogpacks, readWldevSuper } from "../wldev.ts";
+import { readWldevLogpacks, readWldevLogPb, readWldevSuper } from "../wldev.ts";
 import {
   type ControlRequest,
   type DaemonInfo,
@@ -166,6 +166,10 @@ export class UserlandWalbDevice implements WalbDevice {
   async *readLogpacks(fromLsid: bigint, endLsid: bigint): AsyncGenerator<LdevPack, LdevReadStop> {
     const ldevPath = (await this.info()).ldevPath;
     return yield* readWldevLogpacks(ldevPath, fromLsid, endLsid);
+  }
+
+  async readLogPb(lsid: bigint): Promise<Uint8Array> {
+    return await readWldevLogPb((await this.info()).ldevPath, lsid);
   }
 
   async lsids(): Promise<LsidSet> {

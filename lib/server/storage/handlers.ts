@@ -21,6 +21,7 @@ import type { ServerContext } from "../runtime/server.ts";
 import { verifyState } from "../runtime/state_machine.ts";
 import { ACTION_NAMES, SS, STOP_POLL_MS, STOP_WAIT_MS, U64_MAX } from "./constants.ts";
 import { serveFullBackup } from "./full_backup.ts";
+import { dumpLogpackHeader } from "./logpack_dump.ts";
 import { startMonitoring, stopMonitoring } from "./monitor.ts";
 import { kickProxies } from "./proxy_monitor.ts";
 import { resetLogAndRecords, takeVolumeSnapshot } from "./records.ts";
@@ -358,6 +359,21 @@ export function registerCommands(context: StorageContext): void {
     context.fullScanBytesPerSec = Number(bytes / 512n) * 512;
     server.log("INFO", `set-full-scan-bps succeeded:${context.fullScanBytesPerSec}`);
     return Promise.resolve();
+  });
+
+  register("dbg-dump-logpack-header", { confirm: STATUS.ok }, async (server, params) => {
+    const fn = "c2sDumpLogpackHeaderServer";
+    const volume = volumeOf(context, params, fn);
+    const lsidText = params[1];
+    if (lsidText === undefined) throw new RequestError(`${fn}:lsid not specified`);
+    const lsid = parseU64Param(lsidText, "lsid", fn);
+    if (volume.state.state === SS.clear) {
+      throw new RequestError(`${fn}:bad state:${volume.state.state}`);
+    }
+    const path = await deviceStep(fn, volume.volId, async () => {
+      return await dumpLogpackHeader(context, volume, await context.deviceOf(volume), lsid);
+    });
+    server.log("INFO", `dbg-dump-logpack-header succeeded:${volume.volId}:${lsid}:${path}`);
   });
 
   runtime.register("snapshot", (server) => serveSnapshot(context, server));

@@ -25,6 +25,7 @@ import { SERVER_PROTOCOLS, STATUS } from "../../protocol/constants.ts";
 import { readAck } from "../../protocol/reply.ts";
 import { sendWlogStream, writeWlogTransferHeader } from "../wlog_transfer.ts";
 import { ACTIONS, BUSY_RETRY_DELAY_MS, SS, WORKER_STATES } from "./constants.ts";
+import { dumpBadLogpack } from "./logpack_dump.ts";
 import { stopMonitoring } from "./monitor.ts";
 import { availableProxies, requestPeer } from "./proxy_monitor.ts";
 import { saveDone, saveQueue, takeVolumeSnapshot } from "./records.ts";
@@ -218,13 +219,17 @@ async function prepareQueue(
   if (newest === undefined || isStale) await takeVolumeSnapshot(context, volume, device, true);
 }
 
-/** The logpacks of [fromLsid, lsidLimit) that end within the limit. */
+/**
+ * The logpacks of [fromLsid, lsidLimit) that end within the limit. An invalid header or payload
+ * before the limit is an error, after `onInvalid` (the dump of §3.8) ran for its lsid.
+ */
 async function* packsWithin(
   device: WalbDevice,
   fromLsid: bigint,
   lsidLimit: bigint,
   signal: AbortSignal,
   sent: { endLsid: bigint },
+  onInvalid: (lsid: bigint) => Promise<void>,
 ): AsyncGenerator<LdevPack> {
   const reader = device.readLogpacks(fromLsid, lsidLimit);
   try {
@@ -234,12 +239,16 @@ async function* packsWithin(
       if (next.done === true) {
         const stop = next.value;
         if (stop.reason !== "limit" && sent.endLsid < lsidLimit) {
+          await onInvalid(stop.lsid);
           throw new Error(`invalid logpack at ${stop.lsid}:${stop.reason}:${stop.detail}`);
         }
         return;
       }
       const pack = next.value;
-      if (pack.shrunk) throw new Error(`invalid logpack payload at ${pack.header.logpackLsid}`);
+      if (pack.shrunk) {
+        await onInvalid(pack.header.logpackLsid);
+        throw new Error(`invalid logpack payload at ${pack.header.logpackLsid}`);
+      }
       if (pack.nextLsid > lsidLimit) {
         if (sent.endLsid === fromLsid) {
           throw new Error(`logpack at ${pack.header.logpackLsid} is larger than -wl`);
@@ -282,7 +291,11 @@ async function sendToProxy(
         if (reply !== STATUS.accept) throw new ProxyRefusal(reply);
         accepted = true;
         const sent = { endLsid: range.recB.lsid };
-        await sendWlogStream(p, packsWithin(device, range.recB.lsid, range.lsidE, abort, sent));
+        const dump = (lsid: bigint) => dumpBadLogpack(context, volume, device, lsid);
+        await sendWlogStream(
+          p,
+          packsWithin(device, range.recB.lsid, range.lsidE, abort, sent, dump),
+        );
         const isComplete = sent.endLsid === range.recE.lsid;
         const diff = metaDiff(
           metaSnap(range.recB.gid),
