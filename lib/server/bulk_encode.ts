@@ -34,7 +34,7 @@ function isAllZero(data: Uint8Array): boolean {
  * @example
  * ```ts
  * import { encodeBulk } from "./bulk_encode.ts";
- * const zero = encodeBulk(new Uint8Array(512), { type: 0, level: 0, numCpu: 1 });
+ * const zero = encodeBulk(new Uint8Array(512), { type: 0, level: 0 });
  * if (zero.stored !== null) throw new Error("a zero bulk has no stored bytes");
  * ```
  */
