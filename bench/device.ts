@@ -8,7 +8,8 @@
  * flush) and out.
  *
  * Usage: deno run --allow-all bench/device.ts [--size-mib N] [--ldev-mib N] [--runtime-s N]
- *   [--dir DIR] [--only REGEX]
+ *   [--dir DIR] [--only REGEX] [--tests REGEX]
+ * --only picks targets ("walb", "nbdkit"), --tests picks rows ("randwrite", "nbdcopy").
  * Defaults: 256 MiB device, 1024 MiB ldev, 10 s fio runs, /var/tmp/walb-device-bench.
  */
 import { parseArgs } from "node:util";
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     "runtime-s": { type: "string", default: "10" },
     dir: { type: "string", default: "/var/tmp/walb-device-bench" },
     only: { type: "string", default: "" },
+    tests: { type: "string", default: "" },
   },
 });
 const MiB = 1 << 20;
@@ -29,6 +31,7 @@ const ldevBytes = Number(values["ldev-mib"]) * MiB;
 const runtimeS = Number(values["runtime-s"]);
 const dir = values.dir!;
 const only = values.only ? new RegExp(values.only) : undefined;
+const tests = values.tests ? new RegExp(values.tests) : undefined;
 const root = new URL("..", import.meta.url).pathname;
 
 function have(binary: string): boolean {
@@ -142,6 +145,7 @@ const FIO_JOBS = [
 
 async function fioRows(target: Target): Promise<void> {
   for (const job of FIO_JOBS) {
+    if (tests !== undefined && !tests.test(job.label)) continue;
     const { stdout } = await run("fio", [
       "--name=nbd",
       "--ioengine=nbd",
@@ -192,7 +196,9 @@ async function main(): Promise<void> {
     if (only !== undefined && !only.test(name)) continue;
     const target = await make();
     try {
-      if (have("nbdcopy")) await nbdcopyRows(target, input);
+      if (have("nbdcopy") && (tests === undefined || tests.test("nbdcopy"))) {
+        await nbdcopyRows(target, input);
+      }
       if (withFio) await fioRows(target);
     } finally {
       await target.stop();

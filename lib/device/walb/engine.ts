@@ -4,9 +4,10 @@
  * overflow rule, freeze/melt, resize, reset-wal, redo at open and a clean stop.
  *
  * Write path (WAL order, §9 items 5 and 7): writes queue up; one batch at a time, the queue
- * is planned into packs at `latest` (group commit), the packs are written to the ldev and
- * `completed` advances; writes are acknowledged then (after an ldev flush for FUA or when a
- * flush is queued). `permanent` advances only after an ldev flush covering the logs. The
+ * is planned into packs at `latest` (group commit) and their contiguous runs go to the ldev
+ * in one write; the next batch is planned while up to `batchesInFlightMax` log writes run.
+ * Batches finish in lsid order: `completed` advances, then writes are acknowledged (after an
+ * ldev flush for FUA or when a flush is queued). `permanent` advances only after an ldev flush covering the logs. The
  * data of a pack goes to the ddev only once `permanent` covers the pack, then `written`
  * advances. A checkpoint persists `written` only after a ddev flush: fdatasync(ddev), write
  * super, fdatasync(ldev).
@@ -104,6 +105,10 @@ export class WalbEngine {
   #logFlushes = new SerialQueue();
   #superSyncs = new SerialQueue();
   #batchRunning = false;
+  /** Batches planned whose log write and acknowledgement have not finished. */
+  #batchesInFlight = 0;
+  /** Settles once every batch planned so far is logged and acknowledged (never rejects). */
+  #batchTail: Promise<void> = Promise.resolve();
   #freezeState: FreezeState = "melted";
   #meltTimer: AbortController | undefined;
   #checkpointIntervalMs: number;
@@ -612,6 +617,13 @@ export class WalbEngine {
         await this.#signal.changed();
         continue;
       }
+      if (
+        this.#batchesInFlight >= WALB_ENGINE_LIMITS.batchesInFlightMax ||
+        (this.#batchesInFlight > 0 && this.#queuedBytes() < WALB_ENGINE_LIMITS.pipelineBytesMin)
+      ) {
+        await this.#signal.changed();
+        continue;
+      }
       this.#batchRunning = true;
       try {
         await this.#runBatch();
@@ -624,7 +636,27 @@ export class WalbEngine {
     }
   }
 
-  /** Plans, admits and commits packs from the queue, writes them, acknowledges. */
+  /** Write payload still to plan in the queue [bytes] (stops counting at the pipeline bound). */
+  #queuedBytes(): number {
+    let bytes = 0;
+    for (const request of this.#queue) {
+      if (request.kind !== "write") continue;
+      bytes += (request.sizeLb - request.cursorLb) * LOGICAL_BLOCK_SIZE;
+      if (bytes >= WALB_ENGINE_LIMITS.pipelineBytesMin) break;
+    }
+    return bytes;
+  }
+
+  /** True while a batch is being planned or any batch's log write is unacknowledged. */
+  get #batchesBusy(): boolean {
+    return this.#batchRunning || this.#batchesInFlight > 0;
+  }
+
+  /**
+   * Plans, admits and commits packs from the queue (lsids are assigned here, in order), then
+   * starts their log write and returns without waiting for it: {@link #finishBatch} runs
+   * after the previous batch's, so `completed` and the acknowledgements follow lsid order.
+   */
   async #runBatch(): Promise<void> {
     const packs: PlannedPack[] = [];
     const settled: QueuedRequest[] = [];
@@ -648,7 +680,9 @@ export class WalbEngine {
           continue;
         }
         if (verdict === "wait") {
-          if (packs.length > 0) break;
+          if (packs.length > 0 || settled.length > 0) break;
+          await this.#batchTail; // room is made with every earlier pack logged
+          if (this.#failed) return;
           await this.#makeRoom(plan);
           continue;
         }
@@ -656,11 +690,70 @@ export class WalbEngine {
         this.#commit(plan, settled);
         packs.push(plan);
       }
+    } catch (error) {
+      this.#refuse(settled, error);
+      throw error;
+    }
+    if (packs.length === 0 && settled.length === 0) return;
+    const write = packs.length === 0 ? Promise.resolve() : this.#writeRuns(packs);
+    write.catch(() => {/* handled in order by #finishBatch */});
+    const previous = this.#batchTail;
+    this.#batchesInFlight++;
+    this.#batchTail = this.#finishBatch(previous, write, { packs, settled, fua }).finally(() => {
+      this.#batchesInFlight--;
+      this.#signal.notify();
+    });
+    this.#track(this.#batchTail); // stop and abandon wait for it
+  }
+
+  /** Writes the runs of a batch's packs, contiguous runs merged into one ldev write. */
+  #writeRuns(packs: PlannedPack[]): Promise<void> {
+    const pbs = BigInt(this.#superInit.pbs);
+    const merged: { lsid: bigint; parts: Uint8Array[]; bytes: number }[] = [];
+    for (const run of packs.flatMap((plan) => plan.runs)) {
+      const last = merged[merged.length - 1];
+      if (last !== undefined && last.lsid + BigInt(last.bytes) / pbs === run.lsid) {
+        last.parts.push(run.data);
+        last.bytes += run.data.length;
+      } else {
+        merged.push({ lsid: run.lsid, parts: [run.data], bytes: run.data.length });
+      }
+    }
+    return Promise.all(merged.map(({ lsid, parts, bytes }) => {
+      if (parts.length === 1) return this.#ring.write(lsid, parts[0]!);
+      const data = new Uint8Array(bytes);
+      let position = 0;
+      for (const part of parts) {
+        data.set(part, position);
+        position += part.length;
+      }
+      return this.#ring.write(lsid, data);
+    })).then(() => {});
+  }
+
+  /**
+   * After the previous batch: waits for this batch's log write, advances `completed`,
+   * flushes the ldev when asked (FUA, a flush request, the flush interval) and acknowledges.
+   * Never rejects: an I/O error turns the engine read-only and refuses the batch's requests.
+   */
+  async #finishBatch(
+    previous: Promise<void>,
+    write: Promise<void>,
+    batch: { packs: PlannedPack[]; settled: QueuedRequest[]; fua: boolean },
+  ): Promise<void> {
+    const { packs, settled, fua } = batch;
+    await previous;
+    try {
+      await write;
+      if (this.#failed) {
+        throw new WalbEngineError("log the write", "EROFS", "the device is read-only", {
+          cause: this.#failure,
+        });
+      }
       if (packs.length > 0) {
-        await Promise.all(
-          packs.flatMap((plan) => plan.runs.map((run) => this.#ring.write(run.lsid, run.data))),
-        );
-        this.#lsids.completed = packs[packs.length - 1]!.pack.nextLsid;
+        const next = packs[packs.length - 1]!.pack.nextLsid;
+        assert(packs[0]!.pack.header.logpackLsid === this.#lsids.completed, "completed in order");
+        this.#lsids.completed = next;
         this.#checkLsids();
         this.#signal.notify();
       }
@@ -669,13 +762,19 @@ export class WalbEngine {
           this.#lsids.completed - this.#lsids.flush > this.#options.logFlushIntervalPb);
       if (needFlush) await this.#flushLog();
     } catch (error) {
-      const refusal = new WalbEngineError("log the write", "EROFS", "an I/O error hit the log", {
-        cause: error,
-      });
-      for (const request of settled) settle(request, refusal);
-      throw error;
+      this.#refuse(settled, error);
+      this.#fail(error);
+      return;
     }
     for (const request of settled) settle(request);
+  }
+
+  /** Refuses a batch's requests after an I/O error (EROFS with the error as cause). */
+  #refuse(settled: QueuedRequest[], error: unknown): void {
+    const refusal = new WalbEngineError("log the write", "EROFS", "an I/O error hit the log", {
+      cause: error,
+    });
+    for (const request of settled) settle(request, refusal);
   }
 
   /** "ok", "wait" (no room: prev_written rule or pending limit) or "overflow" (refuse). */
@@ -781,20 +880,29 @@ export class WalbEngine {
   async #applierLoop(): Promise<void> {
     for (;;) {
       if (this.#state === "stopped" || this.#failed) return;
-      const head = this.#applyQueue[0];
-      if (head === undefined || this.#lsids.permanent < head.nextLsid) {
+      const permanent = this.#lsids.permanent;
+      let count = 0;
+      while (
+        count < WALB_ENGINE_LIMITS.applyPacksMax &&
+        (this.#applyQueue[count]?.nextLsid ?? permanent + 1n) <= permanent
+      ) count++;
+      if (count === 0) {
         await this.#signal.changed();
         continue;
       }
+      // Durable packs only (permanent covers each): their IOs in lsid order, one round.
+      const packs = this.#applyQueue.slice(0, count);
       try {
-        await applyDataIos(this.#ddev, head.dataIos);
+        await applyDataIos(this.#ddev, packs.flatMap((pack) => pack.dataIos));
       } catch (error) {
         this.#fail(error);
         return;
       }
-      this.#applyQueue.shift();
-      this.#pending.remove(head.lsid);
-      this.#lsids.written = head.nextLsid;
+      for (const pack of packs) {
+        assert(this.#applyQueue.shift() === pack, "packs are applied in order");
+        this.#pending.remove(pack.lsid);
+      }
+      this.#lsids.written = packs[packs.length - 1]!.nextLsid;
       this.#checkLsids();
       this.#signal.notify();
     }
@@ -904,7 +1012,7 @@ export class WalbEngine {
     this.#signal.notify();
     let failure: unknown = undefined;
     try {
-      await this.#wait(() => this.#queue.length === 0 && !this.#batchRunning, { operation });
+      await this.#wait(() => this.#queue.length === 0 && !this.#batchesBusy, { operation });
       await this.#drain(operation);
       this.#stopCheckpointing();
       assert(this.#lsids.written === this.#lsids.latest, "written == latest at stop");
@@ -923,7 +1031,7 @@ export class WalbEngine {
 
   /** Waits until no batch runs and every logged pack is on the ddev (`written == latest`). */
   async #drain(operation: string): Promise<void> {
-    await this.#wait(() => !this.#batchRunning, { operation });
+    await this.#wait(() => !this.#batchesBusy, { operation });
     await this.#wait(() => this.#lsids.written === this.#lsids.latest, {
       operation,
       forceLogFlush: true,
