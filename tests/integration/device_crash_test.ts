@@ -10,7 +10,8 @@ import { withDeviceDir } from "./device_support.ts";
 const TRIALS = 3;
 
 Deno.test({
-  name: "AC-45 (emulator analogue) a killed daemon restarts with every flushed write and a prefix of the stream",
+  name:
+    "AC-45 (emulator analogue) a killed daemon restarts with every flushed write and a prefix of the stream",
   fn: async () => {
     const prng = seededPrng("device crash");
     await withDeviceDir(async (dir) => {

@@ -9,7 +9,8 @@ import { withDeviceDir } from "../integration/device_support.ts";
 const TRIALS = 50;
 
 Deno.test({
-  name: "AC-45 (emulator analogue) 50 killed daemons restart with every flushed write and a prefix of the stream",
+  name:
+    "AC-45 (emulator analogue) 50 killed daemons restart with every flushed write and a prefix of the stream",
   ignore: Deno.env.get("WALB_TEST_LONG") !== "1",
   fn: async () => {
     const prng = seededPrng("device crash long");
