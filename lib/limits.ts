@@ -143,3 +143,18 @@ export const FULL_SYNC_LIMITS = {
    */
   compressWorkerCountMax: 16,
 } as const;
+
+/** Limits of the proxy's wlog → wdiff conversion (lib/server/proxy/store_pool.ts). */
+export const PROXY_LIMITS = {
+  /**
+   * Workers compressing received wlog data: one takes the codec off the main thread, which
+   * then receives, verifies and forwards meanwhile; more would compete with the storage and
+   * archive for the cores of a backup host.
+   */
+  wlogStoreWorkerCount: 1,
+  /**
+   * Bytes of received IO data waiting for or in compression: bounds the conversion's memory
+   * (the original converts one IO at a time) while keeping the worker busy.
+   */
+  wlogStoreQueuedBytesMax: 16 * 1024 * 1024,
+} as const;

@@ -19,7 +19,12 @@ import {
   splitAligned,
 } from "./indexed_format.ts";
 import { flagsOfKind } from "./record.ts";
-import { type CompressionSetting, DEFAULT_COMPRESSION, storeData } from "./stored_data.ts";
+import {
+  type CompressionSetting,
+  DEFAULT_COMPRESSION,
+  storeData,
+  type StoredData,
+} from "./stored_data.ts";
 
 /** Options of {@link IndexedWdiffWriter}. */
 export interface IndexedWdiffWriterOptions {
@@ -92,6 +97,23 @@ export class IndexedWdiffWriter {
    * @param record the IO, uncompressed
    */
   async add(record: DiffRecord): Promise<void> {
+    let stored: StoredData | undefined;
+    if (record.kind === "normal") {
+      assert(record.data !== null, "normal record without data");
+      assert(record.data.length === record.ioBlocks * 512, "record data size differs");
+      stored = storeData(record.data, this.#setting);
+    }
+    await this.addStored(record, stored);
+  }
+
+  /**
+   * {@link add} with a normal IO's data already stored by {@link storeData} with this writer's
+   * compression setting (elsewhere, e.g. in a worker); the bytes written are the same.
+   *
+   * @param record the IO (its `data` is not read when `stored` is given)
+   * @param stored the stored form of a normal IO's data; undefined for other kinds
+   */
+  async addStored(record: DiffRecord, stored: StoredData | undefined): Promise<void> {
     assert(!this.#closed, "add() after close()");
     assert(Number.isSafeInteger(record.ioAddress) && record.ioAddress >= 0, "bad io_address");
     assert(record.ioBlocks >= 0 && record.ioBlocks <= 0xffffffff, "io_blocks out of u32");
@@ -110,10 +132,9 @@ export class IndexedWdiffWriter {
       recChecksum: 0,
     };
     if (record.kind === "normal") {
-      assert(record.data !== null, "normal record without data");
-      assert(record.data.length === record.ioBlocks * 512, "record data size differs");
+      assert(stored !== undefined, "normal record without data");
       assert(record.ioBlocks > 0, "normal record without blocks");
-      const stored = storeData(record.data, this.#setting);
+      assert(stored.stored.length <= record.ioBlocks * 512, "stored data larger than the IO");
       await this.#writer.write(stored.stored);
       this.#position += stored.stored.length;
       base.compressionType = stored.compressionType;

@@ -77,6 +77,7 @@ export async function createProxyServer(options: ProxyServerOptions): Promise<Pr
     } finally {
       stopDispatcher.abort();
       await dispatcher;
+      context.closeWorkers();
     }
   };
   return { context, run };

@@ -12,6 +12,8 @@ import { StopFlag } from "../runtime/volume_flags.ts";
 import { PROXY_EDGES, PS } from "./constants.ts";
 import type { HostInfoForBkp } from "./host_info.ts";
 import type { ProxyStore } from "./store.ts";
+import { PROXY_LIMITS } from "../../limits.ts";
+import { StorePool } from "./store_pool.ts";
 
 /** Proxy options that handlers and senders use (protocol-and-servers.md §2.3.1). */
 export interface ProxyConfig {
@@ -162,6 +164,20 @@ export class ProxyContext {
   /** Current unix seconds. */
   nowSec(): number {
     return Math.floor(this.runtime.clock.nowMs() / 1000);
+  }
+
+  #storePool: StorePool | undefined;
+
+  /** The workers compressing received wlog data (started on first use, kept until close). */
+  storePool(): StorePool {
+    this.#storePool ??= new StorePool(PROXY_LIMITS.wlogStoreWorkerCount);
+    return this.#storePool;
+  }
+
+  /** Stops the workers (server shutdown). */
+  closeWorkers(): void {
+    this.#storePool?.close();
+    this.#storePool = undefined;
   }
 
   /**

@@ -14,11 +14,13 @@ import {
   isCleanDiff,
   type MetaDiff,
 } from "../../format/meta/mod.ts";
+import type { DiffRecord } from "../../format/wdiff/diff_record.ts";
 import { IndexedWdiffWriter } from "../../format/wdiff/mod.ts";
+import { DEFAULT_COMPRESSION } from "../../format/wdiff/stored_data.ts";
 import { diffRecordOfLogIo } from "../../format/wdiff/wlog_to_wdiff.ts";
 import { isValidPbs } from "../../format/wlog/constants.ts";
 import { BufferedWriter } from "../../io/stream.ts";
-import { LIMITS } from "../../limits.ts";
+import { LIMITS, PROXY_LIMITS } from "../../limits.ts";
 import { STATUS } from "../../protocol/constants.ts";
 import { RequestError } from "../../protocol/errors.ts";
 import { finClose, sendError } from "../../protocol/reply.ts";
@@ -33,6 +35,7 @@ import {
   writeWlogTransferAck,
 } from "../wlog_transfer.ts";
 import { PS } from "./constants.ts";
+import { PooledIndexedAdder } from "./store_pool.ts";
 import type { ProxyContext, ProxyVolume } from "./volume.ts";
 
 const FN = "wlogTransferServer";
@@ -132,20 +135,35 @@ async function receiveFile(
       const writer = new IndexedWdiffWriter(new BufferedWriter(file), {
         uuid: header.uuid,
         maxIoBlocks: LIMITS.diffIoLbDefault,
+        compression: DEFAULT_COMPRESSION,
       });
+      const adder = new PooledIndexedAdder(
+        writer,
+        context.storePool(),
+        DEFAULT_COMPRESSION,
+        PROXY_LIMITS.wlogStoreQueuedBytesMax,
+      );
       const packs = receiveWlogStream(server.packet, {
         pbs: header.pbs,
         salt: header.salt,
         signal,
       });
-      for await (const pack of packs) {
-        for (const io of pack.ios) {
-          const record = diffRecordOfLogIo(io);
-          if (record !== null) await writer.add(record);
-          // The writer has stored (copied) the data; the stream gave us a fresh buffer.
-          releaseBytes(io.data);
+      try {
+        for await (const pack of packs) {
+          const records: DiffRecord[] = [];
+          for (const io of pack.ios) {
+            const record = diffRecordOfLogIo(io);
+            if (record !== null) records.push(record);
+            // Normal data goes to the worker (its buffer is transferred; the stream gave us
+            // a fresh one per IO); the rest is not needed any more.
+            if (record?.kind !== "normal") releaseBytes(io.data);
+          }
+          releaseBytes(pack.block);
+          await adder.add(records);
         }
-        releaseBytes(pack.block);
+        await adder.finish();
+      } finally {
+        await adder.settle();
       }
       await writer.close();
       await file.syncData();
