@@ -142,6 +142,11 @@ export const FULL_SYNC_LIMITS = {
    * machine's cores buys nothing, and each holds up to one device read (4 MiB) in flight.
    */
   compressWorkerCountMax: 16,
+  /**
+   * Received bulks being verified and decompressed by the archive's workers ahead of the
+   * image writes: 8 × 4 MiB (the largest bulk) bounds that memory at 32 MiB.
+   */
+  archiveDecodesInFlightMax: 8,
 } as const;
 
 /** Limits of the proxy's wlog → wdiff conversion (lib/server/proxy/store_pool.ts). */

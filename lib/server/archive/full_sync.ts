@@ -26,6 +26,7 @@ import { HOST_TYPE, STATUS } from "../../protocol/constants.ts";
 import { RequestError } from "../../protocol/errors.ts";
 import type { Packet } from "../../protocol/packet.ts";
 import { finClose, readAck, sendError, writeAck } from "../../protocol/reply.ts";
+import { BulkDecoderPool, type DecodedBulk } from "../bulk_decoder.ts";
 import { encodeBulk, type EncodedBulk } from "../bulk_encode.ts";
 import { checkVolumeId } from "../runtime/format.ts";
 import type { ServerContext } from "../runtime/server.ts";
@@ -121,6 +122,8 @@ export interface ReceiveFullSyncOptions {
   progress?(doneLb: bigint): void;
   /** Checked between bulks. */
   signal?: AbortSignal;
+  /** Workers verifying and decompressing bulks (0 or absent: in this thread). */
+  workerCount?: number;
 }
 
 /**
@@ -133,35 +136,80 @@ export async function receiveFullSyncStream(
   packet: Packet,
   options: ReceiveFullSyncOptions,
 ): Promise<void> {
+  const pool = (options.workerCount ?? 0) > 0
+    ? new BulkDecoderPool(options.workerCount!)
+    : undefined;
   const codec = getCodec(options.compression.type);
-  for (let offsetLb = 0n; offsetLb < options.sizeLb;) {
-    options.signal?.throwIfAborted();
-    const remaining = options.sizeLb - offsetLb;
-    const lengthLb = Number(remaining < BigInt(options.bulkLb) ? remaining : options.bulkLb);
-    const what = `full-sync bulk at ${offsetLb}`;
-    const streamOffset = packet.position;
-    const storedSize = await packet.readU64(`${what} size`);
-    if (storedSize === 0n) {
-      await options.write(offsetLb, lengthLb, undefined);
-    } else {
-      if (storedSize > BigInt(FULL_SYNC_STORED_SIZE_MAX)) {
-        throw new LimitExceededError(what, FULL_SYNC_STORED_SIZE_MAX, storedSize);
+  const queue: QueuedBulk[] = [];
+  try {
+    for (let offsetLb = 0n; offsetLb < options.sizeLb;) {
+      options.signal?.throwIfAborted();
+      const remaining = options.sizeLb - offsetLb;
+      const lengthLb = Number(remaining < BigInt(options.bulkLb) ? remaining : options.bulkLb);
+      const what = `full-sync bulk at ${offsetLb}`;
+      const streamOffset = packet.position;
+      const storedSize = await packet.readU64(`${what} size`);
+      const item: QueuedBulk = { offsetLb, lengthLb, what, streamOffset, expected: 0 };
+      if (storedSize !== 0n) {
+        if (storedSize > BigInt(FULL_SYNC_STORED_SIZE_MAX)) {
+          throw new LimitExceededError(what, FULL_SYNC_STORED_SIZE_MAX, storedSize);
+        }
+        item.expected = await packet.readU32(`${what} checksum`);
+        const stored = await packet.readBytes(Number(storedSize), what, FULL_SYNC_STORED_SIZE_MAX);
+        if (pool === undefined) {
+          const actual = checksum(stored, 0);
+          if (actual !== item.expected) {
+            throw new ChecksumMismatchError(what, streamOffset, actual, item.expected);
+          }
+          item.decoded = Promise.resolve({
+            checksum: actual,
+            data: codec.decompress(stored, lengthLb * LB),
+          });
+        } else {
+          item.decoded = pool.decode(stored, lengthLb * LB, options.compression.type);
+          item.decoded.catch(() => {}); // awaited in turn by writeQueued
+        }
       }
-      const expected = await packet.readU32(`${what} checksum`);
-      const stored = await packet.readBytes(Number(storedSize), what, FULL_SYNC_STORED_SIZE_MAX);
-      const actual = checksum(stored, 0);
-      if (actual !== expected) {
-        throw new ChecksumMismatchError(what, streamOffset, actual, expected);
+      queue.push(item);
+      while (queue.length > (pool === undefined ? 0 : FULL_SYNC_LIMITS.archiveDecodesInFlightMax)) {
+        await writeQueued(queue.shift()!, options);
       }
-      const data = codec.decompress(stored, lengthLb * LB);
-      if (data.length !== lengthLb * LB) {
-        throw new CorruptDataError(what, streamOffset, `${data.length} bytes decompressed`);
-      }
-      await options.write(offsetLb, lengthLb, data);
+      offsetLb += BigInt(lengthLb);
     }
-    offsetLb += BigInt(lengthLb);
-    options.progress?.(offsetLb);
+    while (queue.length > 0) await writeQueued(queue.shift()!, options);
+  } finally {
+    await Promise.allSettled(queue.map((item) => item.decoded));
+    pool?.close();
   }
+}
+
+/** A received bulk waiting for its decoding (undefined: all zero) and its write. */
+interface QueuedBulk {
+  offsetLb: bigint;
+  lengthLb: number;
+  what: string;
+  streamOffset: number;
+  expected: number;
+  decoded?: Promise<DecodedBulk>;
+}
+
+/** Checks a decoded bulk (checksum, size), writes it and reports the progress. */
+async function writeQueued(item: QueuedBulk, options: ReceiveFullSyncOptions): Promise<void> {
+  const { what, streamOffset } = item;
+  if (item.decoded === undefined) {
+    await options.write(item.offsetLb, item.lengthLb, undefined);
+  } else {
+    const decoded = await item.decoded;
+    if (decoded.checksum !== item.expected) {
+      throw new ChecksumMismatchError(what, streamOffset, decoded.checksum, item.expected);
+    }
+    if ("corrupt" in decoded) throw new CorruptDataError(what, streamOffset, decoded.corrupt);
+    if (decoded.data.length !== item.lengthLb * LB) {
+      throw new CorruptDataError(what, streamOffset, `${decoded.data.length} bytes decompressed`);
+    }
+    await options.write(item.offsetLb, item.lengthLb, decoded.data);
+  }
+  options.progress?.(item.offsetLb + BigInt(item.lengthLb));
 }
 
 /** The acceptance checks (§1.10.3, archive side). */
@@ -305,6 +353,7 @@ async function receiveIntoBase(
         sizeLb: request.sizeLb,
         bulkLb: Number(request.bulkLb),
         compression: request.compression,
+        workerCount: Math.min(request.compression.numCpu, FULL_SYNC_LIMITS.compressWorkerCountMax),
         signal: abort.signal,
         progress: (doneLb) => volume.progressLb = doneLb,
         write: async (offsetLb, lengthLb, data) => {
