@@ -60,8 +60,10 @@ export interface Progress {
   add(bytes: number): void;
   /** Sets the total when it becomes known. */
   setTotal(totalBytes: number): void;
-  /** Draws the final state and ends the line (only if something was drawn). */
+  /** Draws the final state and ends the line. */
   finish(): void;
+  /** Erases the line (before a log line is printed); the next update draws it again. */
+  clear(): void;
 }
 
 /** Least time between two redraws [ms]: five updates a second. */
@@ -70,7 +72,7 @@ export const PROGRESS_INTERVAL_MS = 200;
 const encoder = new TextEncoder();
 
 /** Does nothing: `--progress` not given, or stderr is not a terminal. */
-const NO_PROGRESS: Progress = { add() {}, setTotal() {}, finish() {} };
+const NO_PROGRESS: Progress = { add() {}, setTotal() {}, finish() {}, clear() {} };
 
 function isTerminalSink(value: unknown): value is TerminalSink {
   const sink = value as Partial<TerminalSink> | null;
@@ -148,6 +150,12 @@ export class ProgressLine implements Progress {
     this.#finished = true;
     this.#draw(this.#nowMs());
     this.#write("\n");
+  }
+
+  clear(): void {
+    if (this.#finished || this.#drawnLength === 0) return;
+    this.#write(`\r${" ".repeat(this.#drawnLength)}\r`);
+    this.#drawnLength = 0;
   }
 
   #draw(now: number): void {

@@ -158,3 +158,18 @@ for (const name of TOOLS) {
     assertEquals(original, expected);
   });
 }
+
+Deno.test("ProgressLine.clear() erases the drawn line for a log line", () => {
+  const terminal = new FakeTerminal();
+  let now = 0;
+  const progress = startProgress(true, terminal, { totalBytes: 2e6, nowMs: () => now });
+  progress.clear(); // nothing drawn yet: nothing to erase
+  assertEquals(terminal.writes, 0);
+  now = 500;
+  progress.add(1e6);
+  const drawn = terminal.text.length - 1;
+  progress.clear();
+  assertEquals(terminal.text.slice(drawn + 1), `\r${" ".repeat(drawn)}\r`);
+  progress.finish();
+  assert(terminal.text.endsWith("2.0 MB/s 0.5 s\n"), terminal.text);
+});

@@ -73,7 +73,10 @@ export const command: Command = {
         const options: WlogConversionOptions = {
           // Below one block (0 included) means unlimited.
           maxBlocks: Math.floor(opts.num("x") / 512),
-          onWlogEnd: (_header, endLsid) => log.info(`converted until lsid ${endLsid}`),
+          onWlogEnd: (_header, endLsid) => {
+            progress.clear();
+            log.info(`converted until lsid ${endLsid}`);
+          },
         };
         const convert = opts.bool("indexed") ? convertWlogToIndexedWdiff : convertWlogToSortedWdiff;
         try {
