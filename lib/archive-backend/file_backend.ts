@@ -1,7 +1,9 @@
 /**
  * The file backend: every image is a sparse file named as its LV in one directory
- * (`-images DIR`, default `<base>/_images`). Snapshots are sparse copies (zero regions stay
- * holes). Sizes are exact (no extent rounding).
+ * (`-images DIR`, default `<base>/_images`). Snapshots are sparse copies: with FFI, the data
+ * extents of the origin (SEEK_DATA/SEEK_HOLE) copied in the kernel by `copy_file_range` (its
+ * holes stay holes); without FFI, or where the filesystem refuses it, a copy through memory in
+ * which all-zero 1 MiB chunks stay holes. Sizes are exact (no extent rounding).
  *
  * @module
  */
@@ -9,9 +11,17 @@ import { assert } from "../errors.ts";
 import { type BlockDevice, FileDevice } from "../device/block/mod.ts";
 import type { ArchiveBackend, ImageInfo, SnapshotOptions } from "./backend.ts";
 import { parseImageName } from "./names.ts";
+import { copyFileRange, isCopyRangeUnsupported } from "../../ffi/copy_range.ts";
+import { isFfiAllowed, LibcFile, O } from "../../ffi/libc.ts";
 
-/** Bytes copied per step by snapshot copies (all-zero steps become holes). */
+/** Bytes copied per step by snapshot copies through memory (all-zero steps become holes). */
 const COPY_CHUNK_BYTES = 1 << 20;
+
+/**
+ * Bytes per `copy_file_range` call of a snapshot: large enough that the per-call cost vanishes,
+ * small enough that one call does not hold a blocking-pool thread for long.
+ */
+const COPY_RANGE_BYTES = 64 << 20;
 
 /** Images as sparse files in a directory. */
 export class FileBackend implements ArchiveBackend {
@@ -91,28 +101,13 @@ export class FileBackend implements ArchiveBackend {
   async snapshot(origin: string, name: string, options: SnapshotOptions = {}): Promise<void> {
     const originSize = await this.sizeBytes(origin);
     const sizeBytes = options.sizeBytes ?? originSize;
-    const source = await Deno.open(this.path(origin), { read: true });
+    const copyBytes = Math.min(originSize, sizeBytes);
+    const target = await Deno.open(this.path(name), { write: true, createNew: true });
     try {
-      const target = await Deno.open(this.path(name), { write: true, createNew: true });
       try {
         await target.truncate(sizeBytes);
-        const chunk = new Uint8Array(COPY_CHUNK_BYTES);
-        const copyBytes = Math.min(originSize, sizeBytes);
-        for (let offset = 0; offset < copyBytes; offset += COPY_CHUNK_BYTES) {
-          const length = Math.min(COPY_CHUNK_BYTES, copyBytes - offset);
-          const view = chunk.subarray(0, length);
-          await source.seek(offset, Deno.SeekMode.Start);
-          let filled = 0;
-          while (filled < length) {
-            const n = await source.read(view.subarray(filled));
-            if (n === null) throw new Error(`Cannot copy image ${origin}: short read at ${offset}`);
-            filled += n;
-          }
-          if (isAllZero(view)) continue;
-          await target.seek(offset, Deno.SeekMode.Start);
-          let written = 0;
-          while (written < length) written += await target.write(view.subarray(written));
-        }
+        const copied = isFfiAllowed() && await this.#copyExtents(origin, name, copyBytes);
+        if (!copied) await this.#copyChunks(origin, target, copyBytes);
         await target.sync();
       } finally {
         target.close();
@@ -120,10 +115,72 @@ export class FileBackend implements ArchiveBackend {
     } catch (error) {
       await Deno.remove(this.path(name)).catch(() => {});
       throw error;
+    }
+    await this.#syncDir();
+  }
+
+  /**
+   * Copies the data extents of `origin` below `copyBytes` into `name` with `copy_file_range`
+   * (in the kernel; holes are skipped, found with SEEK_DATA/SEEK_HOLE).
+   *
+   * @returns false when this filesystem cannot do it (the caller copies through memory)
+   */
+  async #copyExtents(origin: string, name: string, copyBytes: number): Promise<boolean> {
+    const source = LibcFile.open(this.path(origin), { flags: O.RDONLY });
+    try {
+      const target = LibcFile.open(this.path(name), { flags: O.WRONLY });
+      try {
+        let offset = 0;
+        while (offset < copyBytes) {
+          const dataStart = source.seekDataSync(offset);
+          if (dataStart === null || dataStart >= copyBytes) break;
+          const dataEnd = Math.min(source.seekHoleSync(dataStart), copyBytes);
+          for (let at = dataStart; at < dataEnd;) {
+            const length = Math.min(COPY_RANGE_BYTES, dataEnd - at);
+            let count: number;
+            try {
+              count = await copyFileRange(source, at, target, at, length);
+            } catch (error) {
+              if (isCopyRangeUnsupported(error)) return false;
+              throw error;
+            }
+            if (count === 0) throw new Error(`Cannot copy image ${origin}: short read at ${at}`);
+            at += count;
+          }
+          offset = dataEnd;
+        }
+        return true;
+      } finally {
+        target.close();
+      }
     } finally {
       source.close();
     }
-    await this.#syncDir();
+  }
+
+  /** Copies `origin` below `copyBytes` through memory; all-zero chunks stay holes. */
+  async #copyChunks(origin: string, target: Deno.FsFile, copyBytes: number): Promise<void> {
+    const source = await Deno.open(this.path(origin), { read: true });
+    try {
+      const chunk = new Uint8Array(COPY_CHUNK_BYTES);
+      for (let offset = 0; offset < copyBytes; offset += COPY_CHUNK_BYTES) {
+        const length = Math.min(COPY_CHUNK_BYTES, copyBytes - offset);
+        const view = chunk.subarray(0, length);
+        await source.seek(offset, Deno.SeekMode.Start);
+        let filled = 0;
+        while (filled < length) {
+          const n = await source.read(view.subarray(filled));
+          if (n === null) throw new Error(`Cannot copy image ${origin}: short read at ${offset}`);
+          filled += n;
+        }
+        if (isAllZero(view)) continue;
+        await target.seek(offset, Deno.SeekMode.Start);
+        let written = 0;
+        while (written < length) written += await target.write(view.subarray(written));
+      }
+    } finally {
+      source.close();
+    }
   }
 
   async open(name: string, options: { readOnly?: boolean } = {}): Promise<BlockDevice> {

@@ -67,3 +67,33 @@ Deno.test("FileBackend: list() skips an image renamed or removed while it lists"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("FileBackend: snapshot() copies data extents exactly, shorter or longer than the origin", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const backend = new FileBackend(dir);
+    const size = 9 << 20;
+    await backend.create("wb_v", size);
+    const device = await backend.open("wb_v");
+    const pattern = (seed: number, length: number) =>
+      Uint8Array.from({ length }, (_, i) => (i * 31 + seed) & 0xff);
+    await device.write(0, pattern(1, 4096));
+    await device.write((3 << 20) + 512, pattern(2, 3 << 20));
+    await device.write(size - 512, pattern(3, 512));
+    await device.close();
+    const origin = await Deno.readFile(backend.path("wb_v"));
+    for (const sizeBytes of [size, 5 << 20, 12 << 20]) {
+      await backend.snapshot("wb_v", "wr_v_1_tmp", { sizeBytes });
+      const copy = await Deno.readFile(backend.path("wr_v_1_tmp"));
+      assertEquals(copy.length, sizeBytes);
+      const expected = new Uint8Array(sizeBytes);
+      expected.set(origin.subarray(0, Math.min(size, sizeBytes)));
+      assert(copy.every((byte, i) => byte === expected[i]), `copy of ${sizeBytes} bytes differs`);
+      const stat = await Deno.stat(backend.path("wr_v_1_tmp"));
+      assert(stat.blocks! * 512 <= 6 << 20, `sparse copy uses ${stat.blocks} blocks`);
+      await backend.remove("wr_v_1_tmp");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
