@@ -9,23 +9,31 @@
 import { realClock } from "../lib/clock.ts";
 import { parseCompressOpt } from "../lib/codec/mod.ts";
 import { UsageError } from "../lib/errors.ts";
-import { DenoNet, type Listener, type NetAddr, parseHostPort } from "../lib/net.ts";
-import { formatVersionDescription } from "../lib/protocol/builtin.ts";
-import { DenoServerFs, LineLogger } from "../lib/server/runtime/mod.ts";
+import { parseHostPort } from "../lib/net.ts";
+import { DenoServerFs } from "../lib/server/runtime/mod.ts";
 import { createStorageServer, REAL_STORAGE_DEVICES } from "../lib/server/storage/mod.ts";
 import { type Command, type CommandIo, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
-import { listenShutdownSignals, logStartup } from "./server_startup.ts";
+import {
+  checkKeepAliveOptions,
+  declareKeepAliveOptions,
+  declareListenOptions,
+  declareTaskOptions,
+  formatKeepAliveStatus,
+  logStartup,
+  openServerLog,
+  openServerNet,
+  runUntilShutdown,
+  SERVER_VERSION_DESCRIPTION,
+} from "./server_startup.ts";
 
 function parser(): OptionParser {
   const p = new OptionParser("walb-storage", { description: "walb-storage version 1.0.19\n" });
-  p.option("p", "u16", ": port to listen", { default: "5000" });
-  p.option("l", "string", ": log file name.", { default: "-" });
+  declareListenOptions(p);
   p.required("archive", "string", ": archive daemon (host:port)");
   p.required("proxy", "string", ": proxy daemons (host:port,host:port,...)");
   p.flag("debug", ": put debug message.");
-  p.option("maxconn", "u32", ": num of max connections.", { default: "10" });
-  p.option("fg", "u32", ": num of max concurrent foregroud tasks.", { default: "2" });
+  declareTaskOptions(p);
   p.option("bg", "u32", ": num of max concurrent background tasks.", { default: "1" });
   p.option("b", "string", ": base directory (full path)", {
     default: "/var/forest/walb/storage",
@@ -43,11 +51,7 @@ function parser(): OptionParser {
   p.option("sync-cmpr", "string", ": compression for full/hash backup (TYPE:LEVEL:NCPU)", {
     default: "snappy:0:1",
   });
-  p.flag("allow-exec", ": Allow exec command for test.");
-  p.flag("ka", ": enable keep-alive.");
-  p.option("kaidle", "u32", ": keep-alive idle [sec].", { default: "1800" });
-  p.option("kaintvl", "u32", ": keep-alive interval [sec].", { default: "60" });
-  p.option("kacnt", "u32", ": keep-alive count.", { default: "10" });
+  declareKeepAliveOptions(p);
   return p;
 }
 
@@ -61,19 +65,6 @@ async function ensureDirectory(path: string): Promise<void> {
   await Deno.mkdir(path, { recursive: true });
 }
 
-/** Listens on every address: `::` (dual-stack), or `0.0.0.0` without IPv6. */
-function listenAll(net: DenoNet, port: number): { listen: NetAddr; probe: Listener } {
-  for (const hostname of ["::", "0.0.0.0"]) {
-    try {
-      const probe = net.listen({ hostname, port });
-      return { listen: { hostname, port }, probe };
-    } catch (error) {
-      if (hostname === "0.0.0.0") throw error;
-    }
-  }
-  throw new Error("unreachable");
-}
-
 /** The `walb storage` command. */
 export const command: Command = {
   name: "storage",
@@ -85,43 +76,23 @@ export const command: Command = {
       for (const name of ["maxconn", "fg", "bg", "wl", "snapintvl", "tsdintvl"]) {
         if (options.num(name) < 1) throw new UsageError(`${name} must be positive`);
       }
-      if (
-        options.num("kaidle") > 86400 || options.num("kaintvl") > 3600 || options.num("kacnt") > 100
-      ) {
-        throw new UsageError("keep-alive parameter out of range");
-      }
+      checkKeepAliveOptions(options);
       const archive = parseHostPort(options.str("archive"));
       const proxies = options.str("proxy").split(",").filter((text) => text !== "")
         .map(parseHostPort);
       if (proxies.length === 0) throw new UsageError("-proxy: no proxy given");
       const syncCompression = parseCompressOpt(options.str("sync-cmpr"));
       await ensureDirectory(baseDir);
-      const logPath = options.str("l");
-      const encoder = new TextEncoder();
-      let logFile: Deno.FsFile | undefined;
-      if (logPath !== "-") {
-        const path = logPath.startsWith("/") ? logPath : `${baseDir}/${logPath}`;
-        logFile = await Deno.open(path, { append: true, create: true });
-      }
-      const sink = logFile ?? Deno.stderr;
-      const logger = new LineLogger(
-        realClock,
-        (line) => sink.writeSync(encoder.encode(line + "\n")),
-        options.bool("debug"),
-      );
+      const log = await openServerLog(options, baseDir);
+      const logger = log.logger;
       let maxDelaySec = options.num("maxdelay");
       if (maxDelaySec < options.num("delay")) {
         logger.log("WARNING", "maxdelay is smaller than delay: raised to delay");
         maxDelaySec = options.num("delay");
       }
       const keepAlive = options.bool("ka");
-      const net = new DenoNet({ clock: realClock, keepAlive });
-      const { listen, probe } = listenAll(net, options.num("p"));
-      probe.close();
-      const versionDescription = formatVersionDescription({
-        version: "1.0.19",
-        buildDate: "2018-10-31T00:00:00",
-      });
+      const { net, listen } = openServerNet(options);
+      const versionDescription = SERVER_VERSION_DESCRIPTION;
       logStartup(logger, { role: "storage", versionDescription, options });
       const timeoutMs = options.num("to") * 1000;
       const server = await createStorageServer({
@@ -152,22 +123,13 @@ export const command: Command = {
           syncCompression,
         },
         status: {
-          keepAlive: keepAlive
-            ? `keepAlive ON (idle ${options.num("kaidle")} intvl ${options.num("kaintvl")} cnt ${
-              options.num("kacnt")
-            })`
-            : "keepAlive OFF",
+          keepAlive: formatKeepAliveStatus(options),
         },
       });
-      const stopListening = listenShutdownSignals(() =>
-        server.context.runtime.requestShutdown(true)
-      );
-      try {
-        await server.run();
-      } finally {
-        stopListening();
-        logFile?.close();
-      }
+      await runUntilShutdown({
+        run: () => server.run(),
+        requestShutdown: () => server.context.runtime.requestShutdown(true),
+      }, log);
       return 0;
     });
   },
