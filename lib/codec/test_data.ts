@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { Prng } from "../testing/random.ts";
 
 /** The seed for this run: `SEED=n` replays a failure; otherwise a fixed default. */
 export function testSeed(): number {
@@ -10,16 +11,10 @@ export function testSeed(): number {
   return text === undefined ? 0x5eed : Number(text) >>> 0;
 }
 
-/** A small seeded PRNG (mulberry32): returns u32 values. */
+/** Uniform u32 values from {@link Prng} seeded with `seed`, as a plain function. */
 export function makePrng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const prng = new Prng(seed);
+  return () => prng.u32();
 }
 
 /** `size` random bytes: incompressible. */

@@ -60,6 +60,19 @@ export class Prng {
 }
 
 /**
+ * The seed of this run, not printed (for callers that print it themselves): `SEED` from the
+ * environment, else a random u32.
+ *
+ * @returns the seed
+ */
+export function randomSeed(): number {
+  const fromEnv = Deno.env.get("SEED");
+  return fromEnv !== undefined
+    ? Number(fromEnv) >>> 0
+    : crypto.getRandomValues(new Uint32Array(1))[0]!;
+}
+
+/**
  * A generator seeded from `SEED` (or a random seed), printing `name: seed=N` so a failing
  * run can be replayed with `SEED=N`.
  *
@@ -73,10 +86,7 @@ export class Prng {
  * ```
  */
 export function seededPrng(name: string): Prng {
-  const fromEnv = Deno.env.get("SEED");
-  const seed = fromEnv !== undefined
-    ? Number(fromEnv) >>> 0
-    : crypto.getRandomValues(new Uint32Array(1))[0]!;
+  const seed = randomSeed();
   // deno-lint-ignore no-console
   console.log(`${name}: seed=${seed} (replay with SEED=${seed})`);
   return new Prng(seed);

@@ -19,24 +19,10 @@ import {
 } from "../../lib/format/wdiff/mod.ts";
 import { MemoryRandomAccess } from "../../lib/io/random_access.ts";
 import { BufferedReader, MemorySource } from "../../lib/io/stream.ts";
+import { Prng, randomSeed } from "../../lib/testing/random.ts";
 
 /** The seed to use: SEED from the environment, else a random one. */
-export function testSeed(): number {
-  const text = Deno.env.get("SEED");
-  if (text !== undefined && text !== "") return Number(text) >>> 0;
-  return crypto.getRandomValues(new Uint32Array(1))[0]!;
-}
-
-/** xorshift32 in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 4294967296;
-  };
-}
+export const testSeed: () => number = randomSeed;
 
 function pick(random: () => number, n: number): number {
   return Math.floor(random() * n);
@@ -138,7 +124,8 @@ export async function runMutations(
   durationMs: number,
   minimumRuns = 0,
 ): Promise<Map<string, number>> {
-  const random = seededRandom(seed);
+  const prng = new Prng(seed);
+  const random = () => prng.next();
   const outcomes = new Map<string, number>();
   const start = Date.now();
   for (let run = 0; run < minimumRuns || Date.now() - start < durationMs; run++) {

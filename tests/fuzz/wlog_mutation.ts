@@ -15,13 +15,10 @@ import {
 } from "../../lib/format/wlog/mod.ts";
 import { Mt19937 } from "../../lib/format/wlog/mt19937.ts";
 import { BufferedReader, MemorySource } from "../../lib/io/stream.ts";
+import { randomSeed } from "../../lib/testing/random.ts";
 
 /** The seed to use: SEED from the environment, else a random one. */
-export function testSeed(): number {
-  const text = Deno.env.get("SEED");
-  if (text !== undefined && text !== "") return Number(text) >>> 0;
-  return crypto.getRandomValues(new Uint32Array(1))[0]!;
-}
+export const testSeed: () => number = randomSeed;
 
 /** A valid wlog with the offsets of its pack headers. */
 export interface Sample {

@@ -1,19 +1,11 @@
 import { assertEquals } from "../../testing/assert.ts";
+import { seededPrng } from "../../testing/random.ts";
 import { AddressMap } from "./address_map.ts";
 
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 4294967296;
-  };
-}
-
 Deno.test("AddressMap removeOverlapping() agrees with a per-block model", () => {
-  const seed = Number(Deno.env.get("SEED") ?? Date.now() % 100000);
-  const random = seededRandom(seed);
+  const prng = seededPrng("AddressMap removeOverlapping()");
+  const seed = prng.seed;
+  const random = () => prng.next();
   const map = new AddressMap<{ ioAddress: number; ioBlocks: number; id: number }>();
   const model = new Array<number>(4096).fill(-1);
   for (let id = 0; id < 3000; id++) {

@@ -5,27 +5,18 @@
  * @module
  */
 import { assert, assertEquals } from "../../testing/assert.ts";
+import { Prng, seededPrng } from "../../testing/random.ts";
 import { type DiffKind, type DiffRecord, recordEnd } from "./diff_record.ts";
 
-/** Small seeded PRNG (mulberry32) for reproducible property tests. */
+/** Uniform numbers in [0, 1) from {@link Prng} seeded with `seed`, as a plain function. */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next();
 }
 
 /** The seed of a property test: SEED from the environment, else a fresh one (printed). */
 export function testSeed(name: string): number {
-  const text = Deno.env.get("SEED");
-  const seed = text !== undefined ? Number(text) : Math.floor(Math.random() * 2 ** 31);
-  // deno-lint-ignore no-console
-  console.log(`${name}: seed=${seed} (replay with SEED=${seed})`);
-  return seed;
+  return seededPrng(name).seed;
 }
 
 /** A record whose every block is stamped with (id, address): bytes 0-3 id, 4-7 address. */

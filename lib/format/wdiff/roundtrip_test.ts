@@ -6,6 +6,7 @@
 import { assertEquals } from "../../testing/assert.ts";
 import { CompressionType } from "../../codec/codec.ts";
 import { MemoryRandomAccess } from "../../io/random_access.ts";
+import { Prng, randomSeed } from "../../testing/random.ts";
 import { BufferedReader, BufferedWriter, MemorySink, MemorySource } from "../../io/stream.ts";
 import type { DiffKind, DiffRecord } from "./diff_record.ts";
 import { IndexedWdiffReader } from "./indexed_reader.ts";
@@ -14,19 +15,9 @@ import { openWdiff, readWdiffStream } from "./open.ts";
 import { SortedWdiffWriter } from "./sorted_writer.ts";
 import type { CompressionSetting } from "./stored_data.ts";
 
-const seed = Number(Deno.env.get("SEED") ?? crypto.getRandomValues(new Uint32Array(1))[0]);
-
-function seededRandom(start: number): () => number {
-  let state = start >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 4294967296;
-  };
-}
-
-const random = seededRandom(seed);
+const seed = randomSeed();
+const prng = new Prng(seed);
+const random = () => prng.next();
 const pick = (n: number) => Math.floor(random() * n);
 
 function randomRecord(ioAddress: number, ioBlocks: number): DiffRecord {
