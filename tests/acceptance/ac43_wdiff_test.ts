@@ -5,37 +5,14 @@
  * Fixture: a 32 MiB random image; four random wlogs (32 MiB device, 32 MiB of logs each,
  * discards 512 B–1 MiB), each converted to a sorted and an indexed wdiff.
  */
-import { createHash } from "node:crypto";
-import { loadCommand } from "../../cmd/main.ts";
-import { MemorySink, MemorySource } from "../../lib/io/stream.ts";
 import { assertEquals } from "../../lib/testing/assert.ts";
+import { sha1File as sha1 } from "../../lib/testing/files.ts";
 import { seededPrng } from "../../lib/testing/random.ts";
+import { walbInProcess as walb } from "../cli/run_walb.ts";
 
 const MiB = 1 << 20;
 const DEVICE_BYTES = 32 * MiB;
 const LOG_BYTES = Number(Deno.env.get("AC43_LOG_MIB") ?? "32") * MiB;
-
-async function walb(name: string, args: string[]): Promise<string> {
-  const command = await loadCommand(name);
-  if (command === undefined) throw new Error(`no command ${name}`);
-  const stdout = new MemorySink();
-  const stderr = new MemorySink();
-  const code = await command.run(args, {
-    stdin: new MemorySource(new Uint8Array()),
-    stdout,
-    stderr,
-  });
-  if (code !== 0) {
-    throw new Error(
-      `walb ${name} ${args.join(" ")} exited ${code}\n${stdout.text()}${stderr.text()}`,
-    );
-  }
-  return stdout.text();
-}
-
-async function sha1(path: string): Promise<string> {
-  return createHash("sha1").update(await Deno.readFile(path)).digest("hex");
-}
 
 async function zeroImage(path: string): Promise<string> {
   await Deno.writeFile(path, new Uint8Array());

@@ -5,32 +5,13 @@
  * IOs 512 B–1 MiB, discards 1–64 MiB, packs ≤ 4 MiB). The block-device (loop) paths of the
  * case are covered by tests/integration/device_loop_test.ts and tests/vectors/ldev_tools_test.ts.
  */
-import { createHash } from "node:crypto";
-import { loadCommand } from "../../cmd/main.ts";
-import { MemorySink, MemorySource } from "../../lib/io/stream.ts";
 import { assert, assertEquals } from "../../lib/testing/assert.ts";
+import { sha1File as sha1 } from "../../lib/testing/files.ts";
 import { seededPrng } from "../../lib/testing/random.ts";
+import { walbInProcess as walb } from "../cli/run_walb.ts";
 
 const MiB = 1 << 20;
 const LOG_MIB = Number(Deno.env.get("AC44_LOG_MIB") ?? "32");
-
-async function walb(name: string, args: string[], stdin = new Uint8Array()): Promise<string> {
-  const command = await loadCommand(name);
-  if (command === undefined) throw new Error(`no command ${name}`);
-  const stdout = new MemorySink();
-  const stderr = new MemorySink();
-  const code = await command.run(args, { stdin: new MemorySource(stdin), stdout, stderr });
-  if (code !== 0) {
-    throw new Error(
-      `walb ${name} ${args.join(" ")} exited ${code}\n${stdout.text()}${stderr.text()}`,
-    );
-  }
-  return stdout.text();
-}
-
-async function sha1(path: string): Promise<string> {
-  return createHash("sha1").update(await Deno.readFile(path)).digest("hex");
-}
 
 async function sparse(path: string, size: number): Promise<string> {
   await Deno.writeFile(path, new Uint8Array());

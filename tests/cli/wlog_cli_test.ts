@@ -2,35 +2,7 @@
  * Subprocess smoke tests of the wlog tools through `./walb`.
  */
 import { assert, assertEquals, VECTORS_DIR } from "../../lib/testing/assert.ts";
-
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-/** Runs `./walb args...` with optional stdin bytes (a copy of main_test.ts's helper, so
- * importing it does not register its tests twice). */
-async function walb(
-  args: string[],
-  stdin?: Uint8Array,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(`${ROOT}walb`, {
-    args,
-    stdin: stdin ? "piped" : "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  if (stdin) {
-    const writer = child.stdin.getWriter();
-    await writer.write(stdin);
-    await writer.close();
-  }
-  const output = await child.output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
+import { walb } from "./run_walb.ts";
 
 Deno.test("walb wlog-show prints w1.wlog like the original", async () => {
   const result = await walb(["wlog-show", `${VECTORS_DIR}w1.wlog`]);

@@ -2,7 +2,7 @@
  * wlog tools over the shared vectors made by walb-tools 1.0.19: wlog-show text, wlog-redo
  * image hashes and statistics, wlog-gen reproduction with --seed.
  */
-import { createHash } from "node:crypto";
+import { sha1File as sha1 } from "../../lib/testing/files.ts";
 import { MemorySink, MemorySource } from "../../lib/io/stream.ts";
 import { assertEquals, VECTORS_DIR } from "../../lib/testing/assert.ts";
 import type { Command, CommandIo } from "../../cmd/command.ts";
@@ -22,10 +22,6 @@ async function run(
   const io: CommandIo = { stdin: new MemorySource(stdin), stdout, stderr };
   const code = await command.run(args, io);
   return { code, stdout: stdout.text(), stderr: stderr.text(), bytes: stdout.bytes() };
-}
-
-async function sha1(path: string): Promise<string> {
-  return createHash("sha1").update(await Deno.readFile(path)).digest("hex");
 }
 
 async function expectedSha1(): Promise<Map<string, string>> {
