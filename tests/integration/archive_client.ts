@@ -99,8 +99,5 @@ export async function sendWdiff(
   }
 }
 
-/** sha1 of a file, hex. */
-export async function sha1File(path: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-1", await Deno.readFile(path));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+/** sha1 of a file, hex (lib/testing/files.ts). */
+export { sha1File } from "../../lib/testing/files.ts";

@@ -5,11 +5,9 @@
  * state-machine refusals, restart with crash recovery.
  */
 import { assert, assertEquals, assertRejects, VECTORS_DIR } from "../../lib/testing/assert.ts";
-import { realClock } from "../../lib/clock.ts";
 import { MemoryNet } from "../../lib/testing/net.ts";
-import { FileBackend } from "../../lib/archive-backend/mod.ts";
-import { createArchiveServer } from "../../lib/server/archive/mod.ts";
-import { DenoServerFs, MemoryLogger } from "../../lib/server/runtime/mod.ts";
+import { createTestArchive } from "./archive_support.ts";
+import { MemoryLogger } from "../../lib/server/runtime/mod.ts";
 import { metaDiff, metaSnap } from "../../lib/format/meta/mod.ts";
 import { RemoteError } from "../../lib/protocol/errors.ts";
 import { command, type Endpoint, get, sendWdiff, sha1File, waitFor } from "./archive_client.ts";
@@ -27,28 +25,7 @@ const TS0 = 1577836800;
 
 async function startServer(net: MemoryNet, baseDir: string) {
   const logger = new MemoryLogger();
-  const context = await createArchiveServer({
-    serverId: "a0",
-    clock: realClock,
-    net,
-    logger,
-    listen: { hostname: "a0", port: 5000 },
-    timeoutMs: 10_000,
-    maxForegroundTasks: 4,
-    versionDescription: "version:1.0.19",
-    fs: new DenoServerFs(),
-    backend: new FileBackend(`${baseDir}/_images`),
-    config: {
-      baseDir,
-      discardPolicy: "zero",
-      fsyncIntervalBytes: 1 << 20,
-      maxOpenDiffs: 0,
-      autoResize: false,
-      keepOneColdSnap: false,
-      maxWdiffSendNr: 1000,
-      maxOpenVirt: 0,
-    },
-  });
+  const context = await createTestArchive(net, baseDir, { logger });
   const done = context.runtime.run();
   const endpoint: Endpoint = { net, addr: { hostname: "a0", port: 5000 } };
   return { context, done, endpoint, logger };

@@ -7,9 +7,8 @@
 import { assert, assertEquals, assertRejects, VECTORS_DIR } from "../../lib/testing/assert.ts";
 import { realClock } from "../../lib/clock.ts";
 import { MemoryNet } from "../../lib/testing/net.ts";
+import { createTestArchive } from "./archive_support.ts";
 import { FileBackend } from "../../lib/archive-backend/mod.ts";
-import { createArchiveServer } from "../../lib/server/archive/mod.ts";
-import { DenoServerFs, MemoryLogger } from "../../lib/server/runtime/mod.ts";
 import { metaDiff, metaSnap } from "../../lib/format/meta/mod.ts";
 import {
   apply,
@@ -39,28 +38,7 @@ Deno.test("Controller: restore, waitForRestorable, merge, apply on an archive", 
   await Deno.mkdir(`${baseDir}/_images`);
   const net = new MemoryNet();
   const backend = new FileBackend(`${baseDir}/_images`);
-  const context = await createArchiveServer({
-    serverId: "a0",
-    clock: realClock,
-    net,
-    logger: new MemoryLogger(),
-    listen: { hostname: "a0", port: 5000 },
-    timeoutMs: 10_000,
-    maxForegroundTasks: 4,
-    versionDescription: "version:1.0.19",
-    fs: new DenoServerFs(),
-    backend,
-    config: {
-      baseDir,
-      discardPolicy: "zero",
-      fsyncIntervalBytes: 1 << 20,
-      maxOpenDiffs: 0,
-      autoResize: false,
-      keepOneColdSnap: false,
-      maxWdiffSendNr: 1000,
-      maxOpenVirt: 0,
-    },
-  });
+  const context = await createTestArchive(net, baseDir, { backend });
   const done = context.runtime.run();
   const a0 = new ServerConnectionParam("a0", "a0", 5000, "archive");
   const reports: string[] = [];

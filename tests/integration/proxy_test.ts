@@ -6,16 +6,14 @@
  * stop/start (graceful and empty), an aborted transfer, restart recovery.
  */
 import { realClock } from "../../lib/clock.ts";
-import { FileBackend } from "../../lib/archive-backend/mod.ts";
 import { metaDiff, metaSnap } from "../../lib/format/meta/mod.ts";
 import { IndexedWdiffWriter } from "../../lib/format/wdiff/mod.ts";
 import { diffRecordOfLogIo } from "../../lib/format/wdiff/wlog_to_wdiff.ts";
 import { BufferedWriter } from "../../lib/io/stream.ts";
 import { RemoteError } from "../../lib/protocol/errors.ts";
 import { runClient } from "../../lib/protocol/connection.ts";
-import { createArchiveServer } from "../../lib/server/archive/mod.ts";
 import { createProxyServer, DenoProxyFs, type ProxyServer } from "../../lib/server/proxy/mod.ts";
-import { DenoServerFs, MemoryLogger } from "../../lib/server/runtime/mod.ts";
+import { MemoryLogger } from "../../lib/server/runtime/mod.ts";
 import { sendWlogStream, writeWlogTransferHeader } from "../../lib/server/wlog_transfer.ts";
 import {
   assert,
@@ -25,6 +23,7 @@ import {
   VECTORS_DIR,
 } from "../../lib/testing/assert.ts";
 import { MemoryNet } from "../../lib/testing/net.ts";
+import { createTestArchive } from "./archive_support.ts";
 import { command, type Endpoint, get, sha1File, waitFor } from "./archive_client.ts";
 import { archiveInfo, readWlogFile, sendWlog, type WlogSource } from "./proxy_client.ts";
 
@@ -49,28 +48,7 @@ function diffOf(i: number) {
 }
 
 async function startArchive(net: MemoryNet, baseDir: string) {
-  const context = await createArchiveServer({
-    serverId: "a0",
-    clock: realClock,
-    net,
-    logger: new MemoryLogger(),
-    listen: ARCHIVE,
-    timeoutMs: 10_000,
-    maxForegroundTasks: 4,
-    versionDescription: "version:1.0.19",
-    fs: new DenoServerFs(),
-    backend: new FileBackend(`${baseDir}/_images`),
-    config: {
-      baseDir,
-      discardPolicy: "zero",
-      fsyncIntervalBytes: 1 << 20,
-      maxOpenDiffs: 0,
-      autoResize: false,
-      keepOneColdSnap: false,
-      maxWdiffSendNr: 1000,
-      maxOpenVirt: 0,
-    },
-  });
+  const context = await createTestArchive(net, baseDir);
   return { context, done: context.runtime.run(), endpoint: { net, addr: ARCHIVE } };
 }
 

@@ -5,13 +5,11 @@
  * get, snapshot, restore and compare).
  */
 import { realClock } from "../../lib/clock.ts";
-import { FileBackend } from "../../lib/archive-backend/mod.ts";
 import { openBlockDevice } from "../../lib/device/block/mod.ts";
 import { WalbDaemon } from "../../lib/device/userland/mod.ts";
 import { formatLdev } from "../../lib/device/walb/mod.ts";
 import type { NetAddr } from "../../lib/net.ts";
 import { expectStatus, sendStringVector } from "../../lib/protocol/reply.ts";
-import { createArchiveServer } from "../../lib/server/archive/mod.ts";
 import type { ArchiveContext } from "../../lib/server/archive/mod.ts";
 import { createProxyServer, DenoProxyFs, type ProxyServer } from "../../lib/server/proxy/mod.ts";
 import { DenoServerFs, MemoryLogger } from "../../lib/server/runtime/mod.ts";
@@ -24,6 +22,7 @@ import {
 import { assertEquals } from "../../lib/testing/assert.ts";
 import { deviceSha1 } from "../../lib/testing/harness.ts";
 import { MemoryNet } from "../../lib/testing/net.ts";
+import { createTestArchive } from "./archive_support.ts";
 import { command, type Endpoint, get, request, sha1File, waitFor } from "./archive_client.ts";
 import { archiveInfo } from "./proxy_client.ts";
 
@@ -84,28 +83,7 @@ export async function startArchive(
 ): Promise<Running<ArchiveContext>> {
   await Deno.mkdir(`${baseDir}/_images`, { recursive: true });
   const logger = new MemoryLogger();
-  const context = await createArchiveServer({
-    serverId: "a0",
-    clock: realClock,
-    net,
-    logger,
-    listen: A0,
-    timeoutMs: 10_000,
-    maxForegroundTasks: 4,
-    versionDescription: "version:1.0.19",
-    fs: new DenoServerFs(),
-    backend: new FileBackend(`${baseDir}/_images`),
-    config: {
-      baseDir,
-      discardPolicy: "zero",
-      fsyncIntervalBytes: 1 << 20,
-      maxOpenDiffs: 0,
-      autoResize: false,
-      keepOneColdSnap: false,
-      maxWdiffSendNr: 1000,
-      maxOpenVirt: 0,
-    },
-  });
+  const context = await createTestArchive(net, baseDir, { logger });
   const done = context.runtime.run();
   return {
     server: context,
