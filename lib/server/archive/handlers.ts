@@ -11,13 +11,8 @@ import { metaSnap } from "../../format/meta/mod.ts";
 import { applyingState, metaState } from "../../format/meta/mod.ts";
 import { STATUS } from "../../protocol/constants.ts";
 import { RequestError } from "../../protocol/errors.ts";
-import {
-  receiveStringVector,
-  sendAcceptAsync,
-  sendErrorReply,
-  sendFinalStatus,
-} from "../../protocol/reply.ts";
-import { checkVolumeId, parseSizeWithUnit, parseU64Param } from "../runtime/format.ts";
+import { parseSizeWithUnit, parseU64Param } from "../runtime/format.ts";
+import { runCommand, volumeOf } from "../runtime/command.ts";
 import type { ServerContext } from "../runtime/server.ts";
 import { verifyState } from "../runtime/state_machine.ts";
 import {
@@ -39,45 +34,6 @@ import {
 } from "./operations.ts";
 import { loadVolume } from "./recovery.ts";
 import type { ArchiveContext, ArchiveVolume } from "./volume.ts";
-
-/** A command body: checks (throwing RequestError), then an optional async continuation. */
-type Body = (params: string[]) => Promise<(() => Promise<void>) | void>;
-
-/**
- * Runs a command: RECVVEC(count), `body`; on success `confirm` (Fin) then the continuation
- * (its errors are only logged); on a RequestError its text (Fin).
- */
-async function runCommand(
-  server: ServerContext,
-  name: string,
-  options: { count?: number; confirm: string },
-  body: Body,
-): Promise<void> {
-  let continuation: (() => Promise<void>) | void;
-  try {
-    const params = await receiveStringVector(server.packet, { count: options.count ?? 0 });
-    continuation = await body(params);
-  } catch (error) {
-    if (!(error instanceof RequestError)) throw error;
-    server.log("WARNING", error.message);
-    await sendErrorReply(server.packet, error.message);
-    return;
-  }
-  if (options.confirm === STATUS.accept) await sendAcceptAsync(server.packet);
-  else await sendFinalStatus(server.packet, options.confirm);
-  if (continuation === undefined) return;
-  try {
-    await continuation();
-  } catch (error) {
-    server.log("ERROR", `${name}:failed:${error instanceof Error ? error.message : error}`);
-  }
-}
-
-function volumeOf(context: ArchiveContext, params: string[], fn: string): ArchiveVolume {
-  const volId = params[0];
-  if (volId === undefined) throw new RequestError(`${fn}:volId not specified`);
-  return context.volume(checkVolumeId(volId, fn));
-}
 
 function elapsed(context: ArchiveContext, startMs: number): string {
   return `elapsed_time ${((context.runtime.clock.nowMs() - startMs) / 1000).toFixed(3)} sec`;

@@ -10,14 +10,9 @@ import { serialize } from "../../format/serializer/mod.ts";
 import { STATUS } from "../../protocol/constants.ts";
 import { RequestError } from "../../protocol/errors.ts";
 import type { Packet } from "../../protocol/packet.ts";
-import {
-  finClose,
-  receiveStringVector,
-  sendAcceptAsync,
-  sendErrorReply,
-  sendFinalStatus,
-} from "../../protocol/reply.ts";
+import { finClose, receiveStringVector, sendErrorReply } from "../../protocol/reply.ts";
 import { checkVolumeId, parseSizeWithUnit } from "../runtime/format.ts";
+import { runCommand, volumeOf } from "../runtime/command.ts";
 import type { ServerContext } from "../runtime/server.ts";
 import { verifyState } from "../runtime/state_machine.ts";
 import type { StopState } from "../runtime/volume_flags.ts";
@@ -26,45 +21,6 @@ import { ADDR_SIZE_MAX, type HostInfoForBkp, readHostInfo, writeHostInfo } from 
 import { collectReceived, queueAllArchives } from "./recovery.ts";
 import { isValidArchiveName } from "./store.ts";
 import { type ProxyContext, type ProxyVolume, sendTaskKey } from "./volume.ts";
-
-/** A command body: checks (throwing RequestError), then an optional async continuation. */
-type Body = (params: string[]) => Promise<(() => Promise<void>) | void>;
-
-/**
- * Runs a command: RECVVEC(count), `body`; on success `confirm` (Fin) then the continuation
- * (its errors are only logged); on a RequestError its text (Fin).
- */
-async function runCommand(
-  server: ServerContext,
-  name: string,
-  options: { count?: number; confirm: string },
-  body: Body,
-): Promise<void> {
-  let continuation: (() => Promise<void>) | void;
-  try {
-    const params = await receiveStringVector(server.packet, { count: options.count ?? 0 });
-    continuation = await body(params);
-  } catch (error) {
-    if (!(error instanceof RequestError)) throw error;
-    server.log("WARNING", error.message);
-    await sendErrorReply(server.packet, error.message);
-    return;
-  }
-  if (options.confirm === STATUS.accept) await sendAcceptAsync(server.packet);
-  else await sendFinalStatus(server.packet, options.confirm);
-  if (continuation === undefined) return;
-  try {
-    await continuation();
-  } catch (error) {
-    server.log("ERROR", `${name}:failed:${error instanceof Error ? error.message : error}`);
-  }
-}
-
-function volumeOf(context: ProxyContext, params: string[], fn: string): ProxyVolume {
-  const volId = params[0];
-  if (volId === undefined) throw new RequestError(`${fn}:volId not specified`);
-  return context.volume(checkVolumeId(volId, fn));
-}
 
 function verifyNoSend(volume: ProxyVolume, fn: string): void {
   if (volume.sendCount() > 0) {

@@ -9,14 +9,9 @@
 import { metaLsidGid } from "../../format/meta/mod.ts";
 import { STATUS } from "../../protocol/constants.ts";
 import { RequestError } from "../../protocol/errors.ts";
-import {
-  finClose,
-  receiveStringVector,
-  sendAcceptAsync,
-  sendErrorReply,
-  sendFinalStatus,
-} from "../../protocol/reply.ts";
-import { checkVolumeId, parseSizeWithUnit, parseU64Param } from "../runtime/format.ts";
+import { finClose, receiveStringVector, sendErrorReply } from "../../protocol/reply.ts";
+import { parseSizeWithUnit, parseU64Param } from "../runtime/format.ts";
+import { runCommand, volumeOf } from "../runtime/command.ts";
 import type { ServerContext } from "../runtime/server.ts";
 import { verifyState } from "../runtime/state_machine.ts";
 import { ACTION_NAMES, SS, STOP_POLL_MS, STOP_WAIT_MS, U64_MAX } from "./constants.ts";
@@ -26,45 +21,6 @@ import { startMonitoring, stopMonitoring } from "./monitor.ts";
 import { kickProxies } from "./proxy_monitor.ts";
 import { resetLogAndRecords, takeVolumeSnapshot } from "./records.ts";
 import type { StorageContext, StorageVolume } from "./volume.ts";
-
-/** A command body: checks (throwing RequestError), then an optional async continuation. */
-type Body = (params: string[]) => Promise<(() => Promise<void>) | void>;
-
-/**
- * Runs a command: RECVVEC(count), `body`; on success `confirm` (Fin) then the continuation
- * (its errors are only logged); on a RequestError its text (Fin).
- */
-async function runCommand(
-  server: ServerContext,
-  name: string,
-  options: { count?: number; confirm: string },
-  body: Body,
-): Promise<void> {
-  let continuation: (() => Promise<void>) | void;
-  try {
-    const params = await receiveStringVector(server.packet, { count: options.count ?? 0 });
-    continuation = await body(params);
-  } catch (error) {
-    if (!(error instanceof RequestError)) throw error;
-    server.log("WARNING", error.message);
-    await sendErrorReply(server.packet, error.message);
-    return;
-  }
-  if (options.confirm === STATUS.accept) await sendAcceptAsync(server.packet);
-  else await sendFinalStatus(server.packet, options.confirm);
-  if (continuation === undefined) return;
-  try {
-    await continuation();
-  } catch (error) {
-    server.log("ERROR", `${name}:failed:${error instanceof Error ? error.message : error}`);
-  }
-}
-
-function volumeOf(context: StorageContext, params: string[], fn: string): StorageVolume {
-  const volId = params[0];
-  if (volId === undefined) throw new RequestError(`${fn}:volId not specified`);
-  return context.volume(checkVolumeId(volId, fn));
-}
 
 /** Wraps device errors (WalbDeviceError, I/O) into a RequestError with context. */
 async function deviceStep<T>(fn: string, volId: string, step: () => Promise<T>): Promise<T> {
