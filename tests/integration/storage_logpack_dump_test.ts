@@ -99,7 +99,11 @@ Deno.test("storage dumps a corrupted logpack header and serves dbg-dump-logpack-
     await waitLong("logpack header dump", async () => (await Deno.stat(dumpPath)).isFile);
     assertEquals(toHex(await Deno.readFile(dumpPath)), toHex(block));
     assertEquals((await Deno.stat(dumpPath)).mode! & 0o777, 0o644);
-    assert(storage.logger.has(`invalid logpack dumped:${VOL}:${lsid}`), "dump logged");
+    // The file appears before its log line is written: wait for the line too.
+    await waitLong(
+      "dump logged",
+      () => Promise.resolve(storage.logger.has(`invalid logpack dumped:${VOL}:${lsid}`)),
+    );
 
     // on request: the raw pb at any lsid, no validation
     const other = lsid + 1n;
