@@ -20,7 +20,7 @@ import {
 import { deserialize, serialize } from "../../format/serializer/mod.ts";
 import type { ServerFs } from "../runtime/fs.ts";
 import { TEMP_NAME_PATTERN } from "../runtime/fs.ts";
-import { VOLUME_ID_PATTERN } from "../runtime/format.ts";
+import { VolumeDirStore } from "../runtime/volume_store.ts";
 import { PERSISTED_STATES } from "./constants.ts";
 
 /** Size of `uuid` and `archive_uuid`. */
@@ -34,29 +34,7 @@ export interface ScannedDiffs {
 }
 
 /** The volume directories of one base directory. */
-export class ArchiveStore {
-  constructor(readonly fs: ServerFs, readonly baseDir: string) {}
-
-  volumeDir(volId: string): string {
-    return `${this.baseDir}/${volId}`;
-  }
-
-  filePath(volId: string, name: string): string {
-    return `${this.volumeDir(volId)}/${name}`;
-  }
-
-  async exists(volId: string): Promise<boolean> {
-    return await this.fs.exists(this.volumeDir(volId));
-  }
-
-  /** Names of subdirectories that are valid volume ids (directory order). */
-  async listVolumes(): Promise<string[]> {
-    const entries = await this.fs.readDir(this.baseDir);
-    return entries.filter((e) => e.isDirectory && VOLUME_ID_PATTERN.test(e.name)).map((e) =>
-      e.name
-    );
-  }
-
+export class ArchiveStore extends VolumeDirStore<ServerFs> {
   /** `init-vol`: directory, zero uuids, default base, state SyncReady. */
   async initVolume(volId: string): Promise<void> {
     await this.fs.mkdir(this.volumeDir(volId));

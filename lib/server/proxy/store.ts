@@ -18,7 +18,7 @@ import { hasWdiffSuffix, type MetaDiff, parseDiffFileName } from "../../format/m
 import { deserialize, serialize, VU64 } from "../../format/serializer/mod.ts";
 import type { ServerFs } from "../runtime/fs.ts";
 import { DenoServerFs, TEMP_NAME_PATTERN } from "../runtime/fs.ts";
-import { VOLUME_ID_PATTERN } from "../runtime/format.ts";
+import { VolumeDirStore } from "../runtime/volume_store.ts";
 import { type HostInfoForBkp, readHostInfo, writeHostInfo } from "./host_info.ts";
 
 /** The file operations a proxy needs: the server's plus hard links. */
@@ -53,13 +53,7 @@ export interface ScannedDiffs {
 }
 
 /** The volume directories of one base directory. */
-export class ProxyStore {
-  constructor(readonly fs: ProxyFs, readonly baseDir: string) {}
-
-  volumeDir(volId: string): string {
-    return `${this.baseDir}/${volId}`;
-  }
-
+export class ProxyStore extends VolumeDirStore<ProxyFs> {
   receivedDir(volId: string): string {
     return `${this.volumeDir(volId)}/received`;
   }
@@ -71,18 +65,6 @@ export class ProxyStore {
 
   archiveFile(volId: string, archiveName: string): string {
     return `${this.volumeDir(volId)}/${archiveName}${ARCHIVE_FILE_SUFFIX}`;
-  }
-
-  async exists(volId: string): Promise<boolean> {
-    return await this.fs.exists(this.volumeDir(volId));
-  }
-
-  /** Subdirectories that are valid volume ids (directory order). */
-  async listVolumes(): Promise<string[]> {
-    const entries = await this.fs.readDir(this.baseDir);
-    return entries.filter((e) => e.isDirectory && VOLUME_ID_PATTERN.test(e.name)).map((e) =>
-      e.name
-    );
   }
 
   /** Creates the volume directory with `size` 0, `received/` and `sendto/`. */

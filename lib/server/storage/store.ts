@@ -19,7 +19,7 @@
 import { CorruptDataError } from "../../errors.ts";
 import { type MetaLsidGid, readMetaLsidGid, writeMetaLsidGid } from "../../format/meta/mod.ts";
 import { deserialize, serialize } from "../../format/serializer/mod.ts";
-import { VOLUME_ID_PATTERN } from "../runtime/format.ts";
+import { VolumeDirStore } from "../runtime/volume_store.ts";
 import type { ServerFs } from "../runtime/fs.ts";
 import { PERSISTED_STATES } from "./constants.ts";
 import { decodeQueueFile, encodeQueueFile, type QueueFile } from "./queue_file.ts";
@@ -31,29 +31,7 @@ export const UUID_SIZE = 16;
 const PATH_SIZE_MAX = 4096;
 
 /** The volume directories of one base directory. */
-export class StorageStore {
-  constructor(readonly fs: ServerFs, readonly baseDir: string) {}
-
-  volumeDir(volId: string): string {
-    return `${this.baseDir}/${volId}`;
-  }
-
-  filePath(volId: string, name: string): string {
-    return `${this.volumeDir(volId)}/${name}`;
-  }
-
-  async exists(volId: string): Promise<boolean> {
-    return await this.fs.exists(this.volumeDir(volId));
-  }
-
-  /** Subdirectories that are valid volume ids (directory order). */
-  async listVolumes(): Promise<string[]> {
-    const entries = await this.fs.readDir(this.baseDir);
-    return entries.filter((e) => e.isDirectory && VOLUME_ID_PATTERN.test(e.name)).map((e) =>
-      e.name
-    );
-  }
-
+export class StorageStore extends VolumeDirStore<ServerFs> {
   /** `init-vol`: the directory with every file, state SyncReady. */
   async initVolume(
     volId: string,
