@@ -10,53 +10,37 @@ import type { CompressOpt } from "../codec/codec.ts";
 import { assert } from "../errors.ts";
 import type { BulkJob, BulkResult } from "./bulk_compress_worker.ts";
 import type { EncodedBulk } from "./bulk_encode.ts";
+import { RoundRobinWorkerPool, transferable } from "./worker_pool.ts";
 
 /** A pool of workers encoding device reads into bulks. */
 export class BulkCompressorPool {
-  #workers: Worker[] = [];
-  #pending = new Map<number, { resolve(bulks: EncodedBulk[]): void; reject(e: Error): void }>();
-  #nextId = 0;
-  #nextWorker = 0;
+  #pool: RoundRobinWorkerPool<BulkResult, EncodedBulk[]>;
 
   constructor(workerCount: number) {
-    assert(workerCount >= 1, "at least one worker");
-    for (let i = 0; i < workerCount; i++) {
-      const worker = new Worker(new URL("./bulk_compress_worker.ts", import.meta.url).href, {
-        type: "module",
-      });
-      worker.onmessage = (event: MessageEvent<BulkResult>) => this.#settle(event.data);
-      worker.onerror = (event) => {
-        event.preventDefault();
-        for (const waiter of this.#pending.values()) waiter.reject(new Error(event.message));
-        this.#pending.clear();
-      };
-      this.#workers.push(worker);
-    }
-  }
-
-  #settle(result: BulkResult): void {
-    const waiter = this.#pending.get(result.id);
-    if (waiter === undefined) return;
-    this.#pending.delete(result.id);
-    if ("error" in result) {
-      waiter.reject(new Error(`full-sync bulk compression failed: ${result.error}`));
-      return;
-    }
-    const bulks: EncodedBulk[] = [];
-    let offset = 0;
-    for (let i = 0; i < result.sizes.length; i++) {
-      const size = result.sizes[i]!;
-      if (size < 0) {
-        bulks.push({ stored: null, checksum: 0 });
-        continue;
-      }
-      bulks.push({
-        stored: result.stored.subarray(offset, offset + size),
-        checksum: result.checksums[i]!,
-      });
-      offset += size;
-    }
-    waiter.resolve(bulks);
+    this.#pool = new RoundRobinWorkerPool(
+      new URL("./bulk_compress_worker.ts", import.meta.url).href,
+      workerCount,
+      (result) => {
+        if ("error" in result) {
+          return new Error(`full-sync bulk compression failed: ${result.error}`);
+        }
+        const bulks: EncodedBulk[] = [];
+        let offset = 0;
+        for (let i = 0; i < result.sizes.length; i++) {
+          const size = result.sizes[i]!;
+          if (size < 0) {
+            bulks.push({ stored: null, checksum: 0 });
+            continue;
+          }
+          bulks.push({
+            stored: result.stored.subarray(offset, offset + size),
+            checksum: result.checksums[i]!,
+          });
+          offset += size;
+        }
+        return bulks;
+      },
+    );
   }
 
   /** Encodes the bulks of one read on the next worker (round robin); `data` is transferred. */
@@ -66,28 +50,19 @@ export class BulkCompressorPool {
     compression: Pick<CompressOpt, "type" | "level">,
   ): Promise<EncodedBulk[]> {
     // Only whole buffers transfer; a view is copied once.
-    const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
-      ? data
-      : data.slice();
-    const job: BulkJob = {
-      id: this.#nextId++,
+    const owned = transferable(data);
+    const job: Omit<BulkJob, "id"> = {
       data: owned,
       bulkBytes,
       type: compression.type,
       level: compression.level,
     };
-    const worker = this.#workers[this.#nextWorker]!;
-    this.#nextWorker = (this.#nextWorker + 1) % this.#workers.length;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(job.id, { resolve, reject });
-      worker.postMessage(job, [owned.buffer as ArrayBuffer]);
-    });
+    return this.#pool.submit(job, owned.buffer);
   }
 
   /** Stops every worker. */
   close(): void {
-    for (const worker of this.#workers) worker.terminate();
-    this.#workers = [];
+    this.#pool.close();
   }
 }
 
