@@ -5,7 +5,14 @@
  * @module
  */
 import { LibcError } from "../../../ffi/libc.ts";
-import { BlockIoError } from "./block_device.ts";
+import {
+  type BlockDevice,
+  BlockIoError,
+  checkRange,
+  closedError,
+  type InFlight,
+  readOnlyError,
+} from "./block_device.ts";
 
 /**
  * Wraps an OS error as {@link BlockIoError}, keeping it as `cause` and its errno name as
@@ -38,4 +45,42 @@ export function toBlockIoError(
     });
   }
   throw error;
+}
+
+/** What {@link runDeviceCall} needs to know of the device making the call. */
+export interface DeviceCallState {
+  device: BlockDevice;
+  /** The close record once the device is closed, else undefined. */
+  closedBy: Error | undefined;
+  inFlight: InFlight;
+}
+
+/**
+ * The checks and bookkeeping of every call of an FFI-backed device: refuse after close, writes
+ * on a read-only device and bad ranges; track the call for `close()`; turn OS errors into
+ * {@link BlockIoError} naming the call.
+ */
+export function runDeviceCall<T>(
+  state: DeviceCallState,
+  call: { operation: string; offsetBytes: number; lengthBytes: number },
+  task: () => Promise<T>,
+): Promise<T> {
+  const { device } = state;
+  const { operation, offsetBytes, lengthBytes } = call;
+  try {
+    if (state.closedBy !== undefined) {
+      throw closedError(operation, device.description, state.closedBy);
+    }
+    const writes = operation !== "read" && operation !== "flush";
+    if (writes && device.readOnly) throw readOnlyError(operation, device.description);
+    checkRange(device, { operation, offsetBytes, lengthBytes });
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const description = device.description;
+  return state.inFlight.track(
+    task().catch((error: unknown) => {
+      throw toBlockIoError(error, { operation, description, offsetBytes, lengthBytes });
+    }),
+  );
 }

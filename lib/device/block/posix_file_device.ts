@@ -11,13 +11,11 @@ import {
   BLOCK_LIMITS,
   type BlockDevice,
   BlockIoError,
-  checkRange,
   closedError,
   closeRecord,
   InFlight,
-  readOnlyError,
 } from "./block_device.ts";
-import { toBlockIoError } from "./io_error.ts";
+import { runDeviceCall, toBlockIoError } from "./io_error.ts";
 
 /** Options of {@link PosixFileDevice.open}. */
 export interface PosixFileDeviceOptions {
@@ -195,19 +193,10 @@ export class PosixFileDevice implements BlockDevice {
     lengthBytes: number,
     task: () => Promise<void>,
   ): Promise<void> {
-    try {
-      if (this.#closed) throw closedError(operation, this.description, this.#closedBy);
-      const writes = operation !== "read" && operation !== "flush";
-      if (writes && this.readOnly) throw readOnlyError(operation, this.description);
-      checkRange(this, { operation, offsetBytes, lengthBytes });
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const description = this.description;
-    return this.#inFlight.track(
-      task().catch((error: unknown) => {
-        throw toBlockIoError(error, { operation, description, offsetBytes, lengthBytes });
-      }),
+    return runDeviceCall(
+      { device: this, closedBy: this.#closedBy, inFlight: this.#inFlight },
+      { operation, offsetBytes, lengthBytes },
+      task,
     );
   }
 
