@@ -5,10 +5,11 @@
  * liblzma's speed, and the same library gives the original's bytes.
  *
  * Loading is lazy and never throws: {@link loadLiblzma} returns undefined when FFI is not
- * allowed or the library is missing, and callers fall back to the package.
+ * allowed, native codecs are switched off (`WALB_NATIVE_CODECS=0`) or the library is missing, and callers fall back to the package.
  *
  * @module
  */
+import { nativeCodecsAllowed } from "./native_switch.ts";
 
 const SYMBOLS = {
   lzma_easy_buffer_encode: {
@@ -104,7 +105,7 @@ export function loadLiblzma(): Liblzma | undefined {
 
 function open(): Liblzma | null {
   try {
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
+    if (!nativeCodecsAllowed()) return null;
     return bind(Deno.dlopen(LIBLZMA_NAME, SYMBOLS).symbols);
   } catch (error) {
     // Missing library or symbol: the caller falls back to the package.

@@ -15,6 +15,7 @@ const DEBIAN_PACKAGES: string[] = [
   "fio",
   "e2fsprogs",
   "mount",
+  "libsnappy1v5", // the native snappy accelerator (ffi/libsnappy.ts), tested beside the wasm codec
 ];
 
 async function run(cmd: string[], env: Record<string, string> = {}): Promise<number> {

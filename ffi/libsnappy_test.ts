@@ -1,0 +1,63 @@
+import { assert, assertEquals, assertThrows, toHex } from "../lib/testing/assert.ts";
+import { seededPrng } from "../lib/testing/random.ts";
+import { snappyWasmCodec } from "../lib/codec/snappy.ts";
+import { LibsnappyError, loadLibsnappy } from "./libsnappy.ts";
+
+const snappy = loadLibsnappy();
+const ignore = snappy === undefined;
+
+/** Random, periodic (base-2M.img-like) and mixed blocks of the sizes wdiffs and bulks use. */
+function samples(): Uint8Array[] {
+  const prng = seededPrng("libsnappy");
+  const out: Uint8Array[] = [new Uint8Array(0), new Uint8Array(1), new Uint8Array(512).fill(0x41)];
+  for (const size of [512, 4096, 65536, 262144, 1 << 20]) {
+    out.push(prng.bytes(size));
+    const periodic = new Uint8Array(size);
+    for (let i = 0; i < size; i++) periodic[i] = (i % 32) * 7;
+    out.push(periodic);
+    const mixed = periodic.slice();
+    mixed.set(prng.bytes(size >> 2), size >> 1);
+    out.push(mixed);
+  }
+  return out;
+}
+
+Deno.test({
+  name: "loadLibsnappy() compresses byte-identically to the WebAssembly codec and round-trips",
+  ignore,
+  fn() {
+    for (const data of samples()) {
+      const native = snappy!.compress(data);
+      assertEquals(toHex(native), toHex(snappyWasmCodec.compress(data, 0)), `${data.length} bytes`);
+      assertEquals(snappy!.decompress(native, data.length), data);
+      assertEquals(snappyWasmCodec.decompress(native, data.length), data);
+    }
+  },
+});
+
+Deno.test({
+  name: "loadLibsnappy() decompress refuses wrong sizes and corrupt blocks",
+  ignore,
+  fn() {
+    const data = new Uint8Array(8192).map((_, i) => (i * 2654435761) >>> 27);
+    const stored = snappy!.compress(data);
+    assertThrows(() => snappy!.decompress(stored, 4096), LibsnappyError);
+    assertThrows(() => snappy!.decompress(stored, 16384), RangeError);
+    assertThrows(
+      () => snappy!.decompress(stored.subarray(0, stored.length >> 1), 8192),
+      LibsnappyError,
+    );
+    let rejected = 0;
+    for (let bit = 0; bit < stored.length * 8; bit += 7) {
+      const broken = stored.slice();
+      broken[bit >> 3]! ^= 1 << (bit & 7);
+      try {
+        snappy!.decompress(broken, 8192);
+      } catch (error) {
+        if (!(error instanceof LibsnappyError || error instanceof RangeError)) throw error;
+        rejected++;
+      }
+    }
+    assert(rejected > 0, "some bit flips are detected");
+  },
+});
