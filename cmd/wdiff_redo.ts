@@ -112,13 +112,18 @@ class SyncFileTarget implements ApplyTarget {
 
   writeZeroes(offsetBytes: number, lengthBytes: number): Promise<void> {
     if (this.#zeroer === undefined) this.#zeroer = FileRangeZeroer.open(this.path);
-    if (this.#zeroer?.zero(offsetBytes, lengthBytes)) return Promise.resolve();
+    const writeZeroes = (at: number, length: number) => this.#writeZeroesAt(at, length);
+    if (this.#zeroer?.zero(offsetBytes, lengthBytes, writeZeroes)) return Promise.resolve();
+    this.#writeZeroesAt(offsetBytes, lengthBytes);
+    return Promise.resolve();
+  }
+
+  #writeZeroesAt(offsetBytes: number, lengthBytes: number): void {
     this.#zeros ??= new Uint8Array(ZERO_CHUNK_SIZE);
     for (let done = 0; done < lengthBytes; done += ZERO_CHUNK_SIZE) {
       const size = Math.min(ZERO_CHUNK_SIZE, lengthBytes - done);
       this.#writeAt(offsetBytes + done, this.#zeros.subarray(0, size));
     }
-    return Promise.resolve();
   }
 
   async discard(offsetBytes: number, lengthBytes: number): Promise<void> {

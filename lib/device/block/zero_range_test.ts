@@ -34,3 +34,38 @@ Deno.test("FileRangeZeroer.zero() zeroes written (unsynced) data and leaves hole
     await Deno.remove(path);
   }
 });
+
+Deno.test("FileRangeZeroer.zero() zeroes only the data segments of a range", async () => {
+  const path = await Deno.makeTempFile();
+  try {
+    const mib = 1 << 20;
+    const file = await Deno.open(path, { read: true, write: true });
+    await file.truncate(8 * mib);
+    file.seekSync(0, Deno.SeekMode.Start);
+    file.writeSync(new Uint8Array(1024).fill(7)); // part of the first block
+    file.seekSync(5 * mib, Deno.SeekMode.Start);
+    file.writeSync(new Uint8Array(4096).fill(9)); // data in the middle of the range
+    const zeroer = FileRangeZeroer.open(path);
+    if (zeroer === null) return; // no FFI permission
+    try {
+      assertEquals(zeroer.zero(512, 6 * mib), true); // starts in the partly written block
+    } finally {
+      zeroer.close();
+    }
+    const bytes = await Deno.readFile(path);
+    assertEquals(bytes.subarray(0, 512).every((b) => b === 7), true);
+    assertEquals(bytes.subarray(512).every((b) => b === 0), true);
+    file.close();
+    const holes = HoleFinder.open(path);
+    try {
+      if (holes !== null && holes.isHole(2 * mib, mib)) {
+        // The hole behind the partly written block stays a hole.
+        assertEquals(holes.isHole(mib, 3 * mib), true);
+      }
+    } finally {
+      holes?.close();
+    }
+  } finally {
+    await Deno.remove(path);
+  }
+});
