@@ -7,9 +7,15 @@
  * QD 4, 4 KiB random writes and reads at QD 32; nbdcopy of a random file in (with a final
  * flush) and out.
  *
+ * Each row also gives the server's CPU time (user + system, from /proc/PID/stat) per GB moved,
+ * which is steadier than throughput on a shared machine.
+ *
  * Usage: deno run --allow-all bench/device.ts [--size-mib N] [--ldev-mib N] [--runtime-s N]
- *   [--dir DIR] [--only REGEX] [--tests REGEX]
+ *   [--dir DIR] [--only REGEX] [--tests REGEX] [--daemon-flags "FLAGS"]
  * --only picks targets ("walb", "nbdkit"), --tests picks rows ("randwrite", "nbdcopy").
+ * --daemon-flags runs the walb daemon in the foreground (`walb wdevc run-daemon`) under
+ * `deno run --allow-all FLAGS`, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or
+ * "--v8-flags=--perf-basic-prof" for `perf record -p`.
  * Defaults: 256 MiB device, 1024 MiB ldev, 10 s fio runs, /var/tmp/walb-device-bench.
  */
 import { parseArgs } from "node:util";
@@ -23,6 +29,7 @@ const { values } = parseArgs({
     dir: { type: "string", default: "/var/tmp/walb-device-bench" },
     only: { type: "string", default: "" },
     tests: { type: "string", default: "" },
+    "daemon-flags": { type: "string", default: "" },
   },
 });
 const MiB = 1 << 20;
@@ -32,6 +39,7 @@ const runtimeS = Number(values["runtime-s"]);
 const dir = values.dir!;
 const only = values.only ? new RegExp(values.only) : undefined;
 const tests = values.tests ? new RegExp(values.tests) : undefined;
+const daemonFlags = values["daemon-flags"] ? values["daemon-flags"].split(/\s+/) : undefined;
 const root = new URL("..", import.meta.url).pathname;
 
 function have(binary: string): boolean {
@@ -57,7 +65,28 @@ async function run(
 interface Target {
   name: string;
   uri: string;
+  /** The serving process (its CPU time is reported per row). */
+  pid: number;
   stop(): Promise<void>;
+}
+
+/** User + system CPU time of process `pid` [s] (fields 14 and 15 of /proc/PID/stat). */
+function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+}
+
+async function waitForFile(path: string): Promise<void> {
+  for (let tries = 0; tries < 200; tries++) {
+    try {
+      await Deno.stat(path);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error(`${path} did not appear`);
 }
 
 function walb(args: string[]) {
@@ -72,10 +101,43 @@ async function walbDevice(ddev: string): Promise<Target> {
   await Deno.writeFile(ldev, new Uint8Array(0));
   await Deno.truncate(ldev, ldevBytes);
   await walb(["wdevc", "format-ldev", ldev, ddev, "-n", "bench", "-nd", "--backend", "user"]);
+  const uri = `nbd+unix:///?socket=${dir}/run/bench.nbd`;
+  if (daemonFlags !== undefined) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-all",
+        ...daemonFlags,
+        `${root}cmd/main.ts`,
+        "wdevc",
+        "run-daemon",
+        ldev,
+        ddev,
+        "-n",
+        "bench",
+        "--run-dir",
+        `${dir}/run`,
+      ],
+      env: { DENO_NO_PACKAGE_JSON: "1" },
+      stdout: "null",
+    }).spawn();
+    await waitForFile(`${dir}/run/bench.nbd`);
+    return {
+      name: "walb device",
+      uri,
+      pid: child.pid,
+      async stop() {
+        child.kill("SIGTERM");
+        await child.status;
+      },
+    };
+  }
   await walb(["wdevc", "create-wdev", ldev, ddev, "--backend", "user"]);
+  const pid = Number((await Deno.readTextFile(`${dir}/run/bench.pid`)).trim());
   return {
     name: "walb device",
-    uri: `nbd+unix:///?socket=${dir}/run/bench.nbd`,
+    uri,
+    pid,
     async stop() {
       await walb(["wdevc", "delete-wdev", `${dir}/run/bench`]);
     },
@@ -99,6 +161,7 @@ async function nbdkitFile(image: string): Promise<Target> {
   return {
     name: "nbdkit file",
     uri: `nbd+unix:///?socket=${socket}`,
+    pid,
     async stop() {
       Deno.kill(pid, "SIGTERM");
       for (let tries = 0; tries < 100; tries++) {
@@ -125,11 +188,28 @@ function report(target: string, test: string, value: string): void {
   console.log(`${target.padEnd(14)} ${test.padEnd(36)} ${value}`);
 }
 
+/** The server's CPU time per GB moved, for a row's value. */
+function cpuPerGb(cpuS: number, bytes: number): string {
+  return `cpu ${(cpuS / (bytes / 1e9)).toFixed(2)} s/GB`;
+}
+
 async function nbdcopyRows(target: Target, input: string): Promise<void> {
+  let cpuStart = cpuSeconds(target.pid);
   const copyIn = await run("nbdcopy", ["--flush", input, target.uri]);
-  report(target.name, `nbdcopy ${sizeBytes / MiB} MiB in`, mbps(copyIn.seconds));
+  const cpuIn = cpuSeconds(target.pid) - cpuStart;
+  report(
+    target.name,
+    `nbdcopy ${sizeBytes / MiB} MiB in`,
+    `${mbps(copyIn.seconds)}, ${cpuPerGb(cpuIn, sizeBytes)}`,
+  );
+  cpuStart = cpuSeconds(target.pid);
   const copyOut = await run("nbdcopy", [target.uri, "null:"]);
-  report(target.name, `nbdcopy ${sizeBytes / MiB} MiB out`, mbps(copyOut.seconds));
+  const cpuOut = cpuSeconds(target.pid) - cpuStart;
+  report(
+    target.name,
+    `nbdcopy ${sizeBytes / MiB} MiB out`,
+    `${mbps(copyOut.seconds)}, ${cpuPerGb(cpuOut, sizeBytes)}`,
+  );
 }
 
 function mbps(seconds: number): string {
@@ -146,6 +226,7 @@ const FIO_JOBS = [
 async function fioRows(target: Target): Promise<void> {
   for (const job of FIO_JOBS) {
     if (tests !== undefined && !tests.test(job.label)) continue;
+    const cpuStart = cpuSeconds(target.pid);
     const { stdout } = await run("fio", [
       "--name=nbd",
       "--ioengine=nbd",
@@ -158,6 +239,7 @@ async function fioRows(target: Target): Promise<void> {
       `--runtime=${runtimeS}`,
       "--output-format=json",
     ]);
+    const cpuS = cpuSeconds(target.pid) - cpuStart;
     const result = JSON.parse(stdout.slice(stdout.indexOf("{"))).jobs[0];
     const side = job.rw.includes("write") ? result.write : result.read;
     const p99 = side.clat_ns.percentile?.["99.000000"];
@@ -166,7 +248,7 @@ async function fioRows(target: Target): Promise<void> {
       job.label,
       `${Math.round(side.iops)} IOPS (${(side.bw_bytes / 1e6).toFixed(0)} MB/s, p99 ${
         p99 === undefined ? "?" : (p99 / 1000).toFixed(0)
-      } µs)`,
+      } µs, ${cpuPerGb(cpuS, side.io_bytes)})`,
     );
   }
 }

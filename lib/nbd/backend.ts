@@ -54,6 +54,12 @@ export interface NbdBackend {
    */
   readInto?(offset: number, target: Uint8Array): Promise<void>;
   /**
+   * Optional synchronous read of data at hand (cached): fills all of `target` and returns
+   * true, or returns false and the server calls {@link readInto} / {@link read}, which report
+   * any error. Lets the server answer a burst of cached reads with one socket write.
+   */
+  tryReadSync?(offset: number, target: Uint8Array): boolean;
+  /**
    * Writes `data` at `offset`. The server never touches `data` again, so the backend may
    * keep it without copying.
    */

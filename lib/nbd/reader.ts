@@ -86,6 +86,23 @@ export class NbdReader {
     return view;
   }
 
+  /** Bytes read from the source and not yet consumed. */
+  get bufferedBytes(): number {
+    return this.#end - this.#start;
+  }
+
+  /**
+   * Takes `n` bytes when they are already buffered (no waiting), else returns null and
+   * consumes nothing. The view is valid until the next call; copy it to keep it.
+   */
+  takeBuffered(n: number): Uint8Array | null {
+    if (this.#end - this.#start < n) return null;
+    const view = this.#buffer.subarray(this.#start, this.#start + n);
+    this.#start += n;
+    this.position += n;
+    return view;
+  }
+
   /**
    * Like {@link readExact}, but EOF before any byte is also an error.
    *

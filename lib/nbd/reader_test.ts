@@ -1,5 +1,5 @@
 import { CorruptDataError } from "../errors.ts";
-import type { ByteSource } from "../io/stream.ts";
+import { type ByteSource, MemorySource } from "../io/stream.ts";
 import { assertEquals, assertRejects } from "../testing/assert.ts";
 import { NbdReader } from "./reader.ts";
 
@@ -67,4 +67,15 @@ Deno.test("NbdReader.skip() drops bytes without keeping them", async () => {
   await reader.skip(150, "payload");
   assertEquals(Array.from((await reader.readExact(2, "rest"))!), [150, 151]);
   await assertRejects(() => reader.skip(100, "payload"), CorruptDataError);
+});
+
+Deno.test("NbdReader.takeBuffered() takes only bytes already read", async () => {
+  const reader = new NbdReader(new MemorySource(Uint8Array.of(1, 2, 3, 4, 5)), 16);
+  assertEquals(reader.takeBuffered(1), null, "nothing read yet");
+  assertEquals(await reader.readExact(1, "first"), Uint8Array.of(1));
+  assertEquals(reader.bufferedBytes, 4);
+  assertEquals(reader.takeBuffered(5), null, "only 4 buffered");
+  assertEquals(reader.takeBuffered(2), Uint8Array.of(2, 3));
+  assertEquals(reader.position, 3);
+  assertEquals(reader.bufferedBytes, 2);
 });

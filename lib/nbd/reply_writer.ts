@@ -49,11 +49,27 @@ export class ReplyWriter {
    * @returns resolves when the reply was written; rejects with the sink's error
    */
   send(bytes: Uint8Array): Promise<void> {
+    const sent = this.enqueue(bytes);
+    this.flush();
+    return sent;
+  }
+
+  /**
+   * Queues one whole reply without starting a write: replies queued in a row go out together
+   * at the next {@link flush} (or {@link send}). The caller must not change `bytes` afterwards.
+   *
+   * @returns resolves when the reply was written; rejects with the sink's error
+   */
+  enqueue(bytes: Uint8Array): Promise<void> {
     if (this.#failure !== null) return Promise.reject(this.#failure.error);
     return new Promise((resolve, reject) => {
       this.#queue.push({ bytes, resolve, reject });
-      if (!this.#writing) void this.#pump();
     });
+  }
+
+  /** Starts writing the queued replies unless a write is already running. */
+  flush(): void {
+    if (!this.#writing && this.#queue.length > 0) void this.#pump();
   }
 
   async #pump(): Promise<void> {

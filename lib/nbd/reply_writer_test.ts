@@ -40,3 +40,21 @@ Deno.test("ReplyWriter.send() rejects queued and later replies after a failed wr
   assertEquals(writer.failed, true);
   await assertRejects(() => writer.send(Uint8Array.of(3)), Deno.errors.BrokenPipe);
 });
+
+Deno.test("ReplyWriter.enqueue() holds replies until flush(), then writes them together", async () => {
+  const writes: number[][] = [];
+  const writer = new ReplyWriter({
+    write(p: Uint8Array) {
+      writes.push(Array.from(p));
+      return Promise.resolve(p.length);
+    },
+  });
+  const sent = [writer.enqueue(Uint8Array.of(1)), writer.enqueue(Uint8Array.of(2, 2))];
+  await Promise.resolve();
+  assertEquals(writes.length, 0, "nothing written before flush");
+  writer.flush();
+  await Promise.all(sent);
+  assertEquals(writes, [[1, 2, 2]]);
+  writer.flush(); // nothing queued: no write
+  assertEquals(writes.length, 1);
+});

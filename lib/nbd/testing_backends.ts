@@ -16,6 +16,8 @@ export interface TestBackendOptions {
   canWriteZeroes?: boolean;
   /** Implement writeZeroes natively (else the server writes zero buffers). */
   nativeZeroes?: boolean;
+  /** Implement tryReadSync (answers every read synchronously; counted in `reads`). */
+  syncReads?: boolean;
 }
 
 /** Default constraints: 512-byte sectors (WalB's logical block), 4 KiB preferred, 32 MiB max. */
@@ -59,9 +61,17 @@ export class MemoryBackend implements NbdBackend {
   readonly canMultiConn = true;
   readonly counters: BackendCounters = newCounters();
   writeZeroes?: (offset: number, length: number, options: WriteZeroesOptions) => Promise<void>;
+  tryReadSync?: (offset: number, target: Uint8Array) => boolean;
 
   constructor(sizeBytes: number, options: TestBackendOptions = {}) {
     this.bytes = new Uint8Array(sizeBytes);
+    if (options.syncReads === true) {
+      this.tryReadSync = (offset, target) => {
+        this.counters.reads++;
+        target.set(this.bytes.subarray(offset, offset + target.length));
+        return true;
+      };
+    }
     this.blockSizes = options.blockSizes ?? TEST_BLOCK_SIZES;
     this.readOnly = options.readOnly ?? false;
     this.canTrim = options.canTrim ?? true;

@@ -130,22 +130,37 @@ export class Transmission {
         throw error;
       }
     } finally {
+      this.#writer.flush();
       await this.#waitFor(() => this.#inFlight === 0);
     }
     return reason;
   }
 
+  /**
+   * Reads and starts requests. Requests already buffered are handled without waiting, and
+   * cached reads are answered on the spot: their replies are queued and go out in one socket
+   * write when the loop next waits (for the socket or for room in flight).
+   */
   async #loop(): Promise<string> {
     const reader = this.#reader;
+    const writer = this.#writer;
     while (!this.#stopRequested) {
-      await this.#waitFor(() => this.#inFlight < this.#inFlightMax || this.#stopRequested);
-      if (this.#stopRequested || this.#writer.failed) break;
+      if (!this.#hasRoom()) {
+        writer.flush();
+        await this.#waitFor(() => this.#hasRoom() || this.#stopRequested);
+      }
+      if (this.#stopRequested || writer.failed) break;
       const position = reader.position;
-      const header = await this.#unlessStopped(
-        reader.readExact(REQUEST_HEADER_SIZE, "NBD request header"),
-      );
-      if (header === STOPPED) break;
-      if (header === null) return "client closed the connection";
+      let header = reader.takeBuffered(REQUEST_HEADER_SIZE);
+      if (header === null) {
+        writer.flush();
+        const read = await this.#unlessStopped(
+          reader.readExact(REQUEST_HEADER_SIZE, "NBD request header"),
+        );
+        if (read === STOPPED) break;
+        if (read === null) return "client closed the connection";
+        header = read;
+      }
       const request = decodeRequest(header, 0, position);
       if (request.type === NBD_CMD_DISC) return "client disconnected";
       const errno = checkRequest(request, this.#backend);
@@ -154,6 +169,7 @@ export class Transmission {
         ? length
         : 0;
       if (errno !== 0) {
+        writer.flush();
         this.#logger.warn(
           `${this.#label}: request type ${request.type} offset ${request.offset} length ` +
             `${length} rejected with error ${errno}`,
@@ -173,20 +189,66 @@ export class Transmission {
         );
         continue;
       }
-      await this.#waitFor(() =>
-        this.#inFlight === 0 || this.#inFlightBytes + payloadBytes <= this.#inFlightBytesMax
-      );
+      const fits = () =>
+        this.#inFlight === 0 || this.#inFlightBytes + payloadBytes <= this.#inFlightBytesMax;
+      if (!fits()) {
+        writer.flush();
+        await this.#waitFor(fits);
+      }
       if (request.type === NBD_CMD_WRITE) {
         const data = new Uint8Array(length);
-        if ((await this.#unlessStopped(reader.readInto(data, "NBD write payload"))) === STOPPED) {
-          break;
+        const buffered = reader.takeBuffered(length);
+        if (buffered !== null) {
+          data.set(buffered);
+        } else {
+          writer.flush();
+          if (
+            (await this.#unlessStopped(reader.readInto(data, "NBD write payload"))) === STOPPED
+          ) {
+            break;
+          }
         }
         this.#start(payloadBytes, () => this.#execute(request, data));
+      } else if (request.type === NBD_CMD_READ && this.#tryReadSync(request)) {
+        continue;
       } else {
         this.#start(payloadBytes, () => this.#execute(request, null));
       }
     }
+    writer.flush();
     return "stopped";
+  }
+
+  #hasRoom(): boolean {
+    return this.#inFlight < this.#inFlightMax;
+  }
+
+  /**
+   * Answers a read from data the backend has at hand: the reply is queued (sent at the next
+   * flush) and holds its in-flight slot until written. False when the backend cannot.
+   */
+  #tryReadSync(request: NbdRequest): boolean {
+    const backend = this.#backend;
+    if (backend.tryReadSync === undefined) return false;
+    const { handleHigh, handleLow, offset, length } = request;
+    const reply = new Uint8Array(SIMPLE_REPLY_HEADER_SIZE + length);
+    if (!backend.tryReadSync(offset, reply.subarray(SIMPLE_REPLY_HEADER_SIZE))) return false;
+    writeSimpleReplyHeader(reply, 0, 0, handleHigh, handleLow);
+    this.#inFlight++;
+    this.#inFlightBytes += length;
+    this.#writer.enqueue(reply).then(
+      () => {
+        this.repliesSent++;
+      },
+      (error: unknown) => {
+        if (!isConnectionError(error)) this.#logger.error(`${this.#label}: reply failed`, error);
+      },
+    ).finally(() => {
+      this.#inFlight--;
+      this.#inFlightBytes -= length;
+      this.#notify();
+    });
+    return true;
   }
 
   /** Starts one request in the background; its slot is released after its reply is sent. */

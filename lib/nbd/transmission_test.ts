@@ -78,8 +78,8 @@ async function serve(
   clientBytes: Uint8Array,
   backend = new MemoryBackend(1 << 20),
   options: { inFlightMax?: number } = {},
+  sink = new MemorySink(),
 ) {
-  const sink = new MemorySink();
   const logger = new MemoryLogger();
   const transmission = new Transmission(
     new NbdReader(new MemorySource(clientBytes), 4096),
@@ -213,7 +213,10 @@ Deno.test("Transmission replies out of order, each with its handle", async () =>
   );
   const run = await serve(client, backend);
   const replies = parseReplies(run.bytes, new Map([[1, 512], [2, 512]]));
-  assertEquals(replies.map((reply) => reply.handle), [2, 3, 1]);
+  // Handle 1 waits for the flush: it is answered last; 2 and 3 in either order.
+  const handles = replies.map((reply) => reply.handle);
+  assertEquals(handles[2], 1);
+  assertEquals([...handles].sort(), [1, 2, 3]);
 });
 
 Deno.test("Transmission keeps at most inFlightMax requests running", async () => {
@@ -251,4 +254,36 @@ Deno.test("Transmission closes after a rejected write too large to skip", async 
   const run = await serve(client);
   assert(run.reason.includes("too large to skip"));
   assertEquals(parseReplies(run.bytes, new Map()).map((reply) => reply.error), [NBD_EINVAL]);
+});
+
+Deno.test("Transmission answers a burst of cached reads with one socket write", async () => {
+  const backend = new MemoryBackend(1 << 20, { syncReads: true });
+  backend.bytes.set(pattern(8192, 5), 4096);
+  const writes: number[] = [];
+  const sink = new class extends MemorySink {
+    override write(p: Uint8Array): Promise<number> {
+      writes.push(p.length);
+      return super.write(p);
+    }
+  }();
+  const reads = [0, 1, 2, 3].map((index) =>
+    request(NBD_CMD_READ, 4096 + index * 2048, 2048, { handle: 10 + index })
+  );
+  const client = concat(
+    ...reads,
+    request(NBD_CMD_WRITE, 0, 512, { data: pattern(512, 1), handle: 20 }),
+    request(NBD_CMD_READ, 0, 512, { handle: 21 }),
+  );
+  const run = await serve(client, backend, {}, sink);
+  const lengths = new Map([[10, 2048], [11, 2048], [12, 2048], [13, 2048], [21, 512]]);
+  const replies = parseReplies(sink.bytes(), lengths);
+  assertEquals(replies.map((reply) => reply.error), [0, 0, 0, 0, 0, 0]);
+  for (const index of [0, 1, 2, 3]) {
+    const reply = replies.find((candidate) => candidate.handle === 10 + index)!;
+    assertEquals(reply.data, pattern(8192, 5).subarray(index * 2048, (index + 1) * 2048));
+  }
+  // The cached read after the write sees it (the write finished before the read ran).
+  assertEquals(replies.find((reply) => reply.handle === 21)!.data, pattern(512, 1));
+  assertEquals(run.backend.counters.reads, 5);
+  assert(writes.length <= 3, `replies coalesced: ${writes.length} writes`);
 });

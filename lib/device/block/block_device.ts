@@ -57,6 +57,13 @@ export interface BlockDevice {
   read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
   /** Reads `target.length` bytes at `offsetBytes` into `target`. */
   readInto(offsetBytes: number, target: Uint8Array): Promise<void>;
+  /**
+   * Optional synchronous read for data at hand (memory, the page cache): fills all of
+   * `target` with the bytes at `offsetBytes` and returns true, or returns false having
+   * promised nothing (not cached, closed, out of range, an error: {@link readInto} then does
+   * the read and reports any error). Never waits for a disk.
+   */
+  tryReadIntoSync?(offsetBytes: number, target: Uint8Array): boolean;
   /** Writes all of `data` at `offsetBytes`. */
   write(offsetBytes: number, data: Uint8Array): Promise<void>;
   /** Makes `[offsetBytes, offsetBytes + lengthBytes)` read as zeroes. */

@@ -72,6 +72,18 @@ export function blockDeviceConformance(
     assert(isZero(await device.read(0, 4096)), "a fresh device reads zeroes");
   });
 
+  test("tryReadIntoSync() returns the written bytes or false, never wrong data", async (device) => {
+    if (device.tryReadIntoSync === undefined) return;
+    const unit = Math.max(device.alignmentBytes, 4096);
+    await device.write(unit, pattern(unit, 2 * unit, 3));
+    const target = new Uint8Array(2 * unit);
+    if (device.tryReadIntoSync(unit, target)) assertEquals(target, pattern(unit, 2 * unit, 3));
+    assertEquals(device.tryReadIntoSync(device.sizeBytes - unit, new Uint8Array(2 * unit)), false);
+    assertEquals(device.tryReadIntoSync(-unit, new Uint8Array(unit)), false);
+    await device.close();
+    assertEquals(device.tryReadIntoSync(unit, target), false, "closed");
+  });
+
   test("reads back what was written, at the start, the middle and the end", async (device) => {
     const unit = Math.max(device.alignmentBytes, 4096);
     const places = [0, 3 * unit, device.sizeBytes - unit];

@@ -86,6 +86,16 @@ export class MemoryDevice implements BlockDevice {
     });
   }
 
+  tryReadIntoSync(offsetBytes: number, target: Uint8Array): boolean {
+    try {
+      this.#check("read", offsetBytes, target.length);
+    } catch {
+      return false; // readInto reports it
+    }
+    this.#copyOut(offsetBytes, target);
+    return true;
+  }
+
   write(offsetBytes: number, data: Uint8Array): Promise<void> {
     return settle(() => {
       this.#check("write", offsetBytes, data.length, true);

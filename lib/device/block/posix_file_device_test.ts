@@ -155,3 +155,19 @@ Deno.test("PosixFileDevice use after close() names the closing call as the cause
     await Deno.remove(path);
   }
 });
+
+Deno.test("PosixFileDevice.tryReadIntoSync() reads cached data on the spot", async () => {
+  const path = await tempImage(4 * 1024 * 1024);
+  const device = await PosixFileDevice.open(path);
+  try {
+    await device.write(8192, pattern(8192, 1024 * 1024));
+    const target = new Uint8Array(1024 * 1024);
+    // Just written through the page cache: cached (unless RWF_NOWAIT is missing).
+    if (device.tryReadIntoSync(8192, target)) assertEquals(target, pattern(8192, 1024 * 1024));
+    assertEquals(device.tryReadIntoSync(0, new Uint8Array(2 * 1024 * 1024)), false, "too big");
+    assertEquals(device.tryReadIntoSync(0, new Uint8Array(0)), false, "empty");
+  } finally {
+    await device.close();
+    await Deno.remove(path);
+  }
+});

@@ -90,6 +90,14 @@ export class WalbNbdBackend implements NbdBackend {
     return nbdCall(() => this.#engine.read(offset, length));
   }
 
+  tryReadSync(offset: number, target: Uint8Array): boolean {
+    return this.#engine.tryReadIntoSync(offset, target);
+  }
+
+  readInto(offset: number, target: Uint8Array): Promise<void> {
+    return nbdCall(() => this.#engine.readInto(offset, target));
+  }
+
   write(offset: number, data: Uint8Array, options: WriteOptions): Promise<void> {
     return nbdCall(() => this.#engine.write(offset, data, { fua: options.fua }));
   }

@@ -269,19 +269,54 @@ export class WalbEngine {
    * @throws {WalbEngineError} EINVAL out of range or misaligned, ESHUTDOWN once stopped
    */
   async read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
+    const target = new Uint8Array(lengthBytes);
+    await this.readInto(offsetBytes, target);
+    return target;
+  }
+
+  /**
+   * Like {@link read}, into `target` (its length is the read length): the NBD server reads
+   * straight into its reply buffer.
+   *
+   * @throws {WalbEngineError} EINVAL out of range or misaligned, ESHUTDOWN once stopped
+   */
+  async readInto(offsetBytes: number, target: Uint8Array): Promise<void> {
+    const lengthBytes = target.length;
     this.#checkRange("read", offsetBytes, lengthBytes);
     if (this.#state === "stopped") {
       throw new WalbEngineError("read", "ESHUTDOWN", "the engine is stopped");
     }
     const overlays = this.#pending.overlapping(offsetBytes, lengthBytes);
-    const target = new Uint8Array(lengthBytes);
     const chunk = WALB_ENGINE_LIMITS.ioSizeBytesMax - WALB_ENGINE_LIMITS.ioSizeBytesMax % 4096;
     for (let position = 0; position < lengthBytes; position += chunk) {
       const end = Math.min(lengthBytes, position + chunk);
       await this.#ddev.readInto(offsetBytes + position, target.subarray(position, end));
     }
     PendingData.overlay(overlays, offsetBytes, target);
-    return target;
+  }
+
+  /**
+   * Like {@link readInto}, synchronously, when the ddev has the data at hand (page cache,
+   * memory): true when `target` holds the device's bytes. False promises nothing: then
+   * {@link readInto} does the read and reports any error.
+   */
+  tryReadIntoSync(offsetBytes: number, target: Uint8Array): boolean {
+    const ddev = this.#ddev;
+    if (ddev.tryReadIntoSync === undefined || this.#state === "stopped") return false;
+    const lengthBytes = target.length;
+    if (
+      offsetBytes % LOGICAL_BLOCK_SIZE !== 0 || lengthBytes % LOGICAL_BLOCK_SIZE !== 0 ||
+      offsetBytes < 0 || offsetBytes + lengthBytes > this.sizeBytes
+    ) {
+      return false;
+    }
+    // One turn of the event loop: no pending IO can be removed between the read and the
+    // overlay (an apply in flight is still pending, so its bytes are laid over).
+    if (!ddev.tryReadIntoSync(offsetBytes, target)) return false;
+    if (this.#pending.ioCount > 0) {
+      PendingData.overlay(this.#pending.overlapping(offsetBytes, lengthBytes), offsetBytes, target);
+    }
+    return true;
   }
 
   /**

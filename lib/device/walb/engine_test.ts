@@ -55,6 +55,19 @@ Deno.test("WalbEngine.read() sees writes whose data is still pending", async () 
   assertEquals(engine.pendingBytes, 0);
 });
 
+Deno.test("WalbEngine.tryReadIntoSync() overlays pending data and refuses what it cannot do", async () => {
+  const { engine } = await openPair();
+  await engine.write(0, new Uint8Array(1024).fill(1));
+  await engine.write(512, new Uint8Array(512).fill(2));
+  const target = new Uint8Array(2048).fill(9);
+  assert(engine.tryReadIntoSync(0, target), "memory ddev data is at hand");
+  assertEquals([target[0], target[511], target[512], target[1024]], [1, 1, 2, 0]);
+  assertEquals(engine.tryReadIntoSync(100, new Uint8Array(512)), false, "misaligned");
+  assertEquals(engine.tryReadIntoSync(engine.sizeBytes, new Uint8Array(512)), false, "past end");
+  await engine.stop();
+  assertEquals(engine.tryReadIntoSync(0, new Uint8Array(512)), false, "stopped");
+});
+
 Deno.test("WalbEngine FUA write is permanent when acknowledged", async () => {
   const { engine } = await openPair();
   await engine.write(0, new Uint8Array(512), { fua: true });
