@@ -10,6 +10,7 @@ import type { CompressOpt } from "../lib/codec/codec.ts";
 import { UsageError } from "../lib/errors.ts";
 import { BufferedReader, BufferedWriter, type ByteSink } from "../lib/io/stream.ts";
 import { syncIfRegular } from "../lib/io/sync_file.ts";
+import { WritebackSink } from "../lib/io/writeback_sink.ts";
 import {
   decodePackRecords,
   type DiffRecord,
@@ -155,7 +156,11 @@ export interface OpenedOutput {
  * @param path the path or `-`
  * @param stdout the command's stdout
  */
-export async function openOutput(path: string, stdout: ByteSink): Promise<OpenedOutput> {
+export async function openOutput(
+  path: string,
+  stdout: ByteSink,
+  options: { syncAtEnd?: boolean } = {},
+): Promise<OpenedOutput> {
   if (path === "-") {
     return { sink: stdout, finish: () => Promise.resolve(), close: () => {} };
   }
@@ -166,13 +171,18 @@ export async function openOutput(path: string, stdout: ByteSink): Promise<Opened
     closed = true;
     file.close();
   };
+  // Regular files are written synchronously (an async write costs ~50 µs of idle time); one
+  // synced at the end starts its disk writes early (lib/io/writeback_sink.ts).
+  const isFile = file.statSync().isFile;
+  const writeback = isFile && options.syncAtEnd ? new WritebackSink(file) : undefined;
   return {
-    // Regular files are written synchronously (an async write costs ~50 µs of idle time).
-    sink: syncIfRegular(file),
+    sink: writeback ?? syncIfRegular(file),
     close,
     finish: async ({ sync }) => {
       // fdatasync fails on pipes and character devices; only regular files need it.
-      if (sync && (await file.stat()).isFile) await file.syncData();
+      if (writeback !== undefined && sync) await writeback.finish();
+      else if (sync && isFile) await file.syncData();
+      else await writeback?.settle();
       close();
     },
   };

@@ -68,7 +68,7 @@ export const command: Command = {
         input === undefined ? io.stdin : syncIfRegular(input),
         progress,
       );
-      const output = await openOutput(opts.str("o"), io.stdout);
+      const output = await openOutput(opts.str("o"), io.stdout, { syncAtEnd: true });
       try {
         const options: WlogConversionOptions = {
           // Below one block (0 included) means unlimited.
