@@ -18,10 +18,12 @@
  * with the peak RSS (VmHWM) of each server and of the device daemon.
  *
  * Usage: deno run --allow-all bench/servers.ts [--scale F] [--dir DIR] [--lag-s N]
- *   [--perf ROW_REGEX] [--keep]
+ *   [--perf ROW_REGEX] [--rows ROW_REGEX] [--keep]
  *   --scale 0.125 makes every size 8x smaller (a quick look); the default is 1.
  *   --perf records `perf record -g` of every server during the matching rows (servers run
  *   with --perf-basic-prof; reports in DIR/perf-<row>-<server>.txt).
+ *   --rows runs only the matching rows after the full backup (which always runs: the others
+ *   need its base), for quicker profiling runs.
  *
  * @module
  */
@@ -47,6 +49,7 @@ const { values } = parseArgs({
     dir: { type: "string", default: "/var/tmp/walb-servers-bench" },
     "lag-s": { type: "string", default: "20" },
     perf: { type: "string", default: "" },
+    rows: { type: "string", default: "" },
     keep: { type: "boolean", default: false },
   },
 });
@@ -56,6 +59,8 @@ const dir = values.dir!;
 const runDir = `${dir}/run`;
 const lagSeconds = Number(values["lag-s"]);
 const perfRows = values.perf ? new RegExp(values.perf) : undefined;
+/** Rows to run besides the full backup (every other row needs its base); all by default. */
+const selectedRows = values.rows ? new RegExp(values.rows) : undefined;
 const root = new URL("..", import.meta.url).pathname;
 const VOL = "vol0";
 const DEVICE = "bench";
@@ -270,6 +275,10 @@ async function measureRow(
   name: string,
   body: () => Promise<Omit<Row, "name" | "wallSeconds" | "cpu">>,
 ): Promise<void> {
+  if (selectedRows !== undefined && rows.length > 0 && !selectedRows.test(name)) {
+    console.error(`row skipped: ${name}`);
+    return;
+  }
   console.error(`row: ${name}`);
   const before = procs.map((proc) => cpuSeconds(proc.pid));
   const waitBefore = procs.map((proc) => runQueueSeconds(proc.pid));

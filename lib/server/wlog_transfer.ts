@@ -99,6 +99,14 @@ export function writeCompressedData(packet: Packet, data: Uint8Array): void {
   }
 }
 
+/** One received `CompressedData`: the bytes and, when they came snappy-compressed, that form. */
+export interface CompressedItem {
+  /** The uncompressed bytes (a buffer only the caller holds). */
+  data: Uint8Array;
+  /** The raw snappy block as received (its own buffer), or undefined when sent verbatim. */
+  compressed: Uint8Array | undefined;
+}
+
 /**
  * Reads one `CompressedData` and returns its uncompressed bytes, which must be exactly
  * `expectedSize` long.
@@ -111,16 +119,32 @@ export async function readCompressedData(
   what: string,
   expectedSize: number,
 ): Promise<Uint8Array> {
+  const item = await readCompressedItem(packet, what, expectedSize);
+  return item.data;
+}
+
+/**
+ * {@link readCompressedData} that also returns the compressed form as received, so that a
+ * receiver storing the bytes snappy-compressed (the proxy's wdiff) need not compress them
+ * again.
+ */
+export async function readCompressedItem(
+  packet: Packet,
+  what: string,
+  expectedSize: number,
+): Promise<CompressedItem> {
   const offset = packet.position;
   const storedSize = await packet.readU32(`${what} cmpSize`);
   const size = await packet.readU32(`${what} orgSize`);
   if (size !== expectedSize) {
     throw new CorruptDataError(what, offset, `orgSize is ${size}, expected ${expectedSize}`);
   }
-  if (storedSize === 0) return await packet.readBytes(size, what, WLOG_ITEM_SIZE_MAX);
+  if (storedSize === 0) {
+    return { data: await packet.readBytes(size, what, WLOG_ITEM_SIZE_MAX), compressed: undefined };
+  }
   const stored = await packet.readBytes(storedSize, what, WLOG_ITEM_STORED_SIZE_MAX);
   try {
-    return snappyCodec.decompress(stored, size);
+    return { data: snappyCodec.decompress(stored, size), compressed: stored };
   } catch (error) {
     if (!(error instanceof CorruptDataError)) throw error;
     throw new CorruptDataError(what, offset, error.message, { cause: error });
@@ -169,6 +193,14 @@ export async function sendWlogStream(
   await packet.flush();
 }
 
+/**
+ * A received logpack; `compressed[i]` is the snappy block that carried `ios[i].data` (undefined
+ * when the item came verbatim or the record has no data).
+ */
+export interface ReceivedLogpack extends Logpack {
+  compressed: (Uint8Array | undefined)[];
+}
+
 /** Options of {@link receiveWlogStream}. */
 export interface ReceiveWlogOptions {
   pbs: number;
@@ -198,7 +230,7 @@ async function expectNext(packet: Packet, what: string): Promise<boolean> {
 export async function* receiveWlogStream(
   packet: Packet,
   options: ReceiveWlogOptions,
-): AsyncGenerator<Logpack> {
+): AsyncGenerator<ReceivedLogpack> {
   const { pbs, salt } = options;
   if (!isValidPbs(pbs)) {
     throw new CorruptDataError("wlog stream", 0, `physical block size ${pbs} is invalid`);
@@ -213,9 +245,11 @@ export async function* receiveWlogStream(
       throw new CorruptDataError("logpack header", offset, "an end block in the wlog stream");
     }
     const ios: LogpackIo[] = [];
+    const compressed: (Uint8Array | undefined)[] = [];
     for (const [i, record] of header.records.entries()) {
       if (isDiscardRecord(record) || record.ioSize === 0) {
         ios.push({ record, data: new Uint8Array(0), payload: new Uint8Array(0) });
+        compressed.push(undefined);
         continue;
       }
       options.signal?.throwIfAborted();
@@ -224,7 +258,8 @@ export async function* receiveWlogStream(
         throw new ProtocolError(`Cannot read ${what}: the stream ended`);
       }
       const dataOffset = packet.position;
-      const data = await readCompressedData(packet, what, recordPbCount(record, pbs) * pbs);
+      const item = await readCompressedItem(packet, what, recordPbCount(record, pbs) * pbs);
+      const data = item.data;
       const payload = data.subarray(0, record.ioSize * 512);
       if (!isPaddingRecord(record)) {
         const actual = checksum(payload, salt);
@@ -233,8 +268,9 @@ export async function* receiveWlogStream(
         }
       }
       ios.push({ record, data, payload });
+      compressed.push(item.compressed);
     }
-    yield { header, block, ios, nextLsid: nextLsidOf(header) };
+    yield { header, block, ios, nextLsid: nextLsidOf(header), compressed };
   }
 }
 

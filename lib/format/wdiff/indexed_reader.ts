@@ -21,7 +21,8 @@ import {
 } from "./indexed_format.ts";
 import { checkRecordOrder } from "./pack_header.ts";
 import { kindOfFlags } from "./record.ts";
-import { loadData } from "./stored_data.ts";
+import { LazyDataRecord } from "./lazy_record.ts";
+import { decodeStoredData, loadData, verifyStoredChecksum } from "./stored_data.ts";
 
 /** An index record as read, with where it is and what is wrong with it (null if valid). */
 export interface RawIndexRecord {
@@ -239,6 +240,48 @@ export class IndexedWdiffReader {
       const image = await this.readImage(record);
       const data = image.slice(record.ioOffset * 512, (record.ioOffset + record.ioBlocks) * 512);
       yield { ioAddress: record.ioAddress, ioBlocks: record.ioBlocks, kind, data };
+    }
+  }
+
+  /**
+   * {@link records}, except that a record covering a whole stored image (io_offset 0,
+   * io_blocks = orig_blocks) not cached yet comes as a {@link LazyDataRecord} with its verified
+   * stored form: decompressed only if its data is used, so a writer with the same codec can
+   * copy the stored bytes (`reusableStoredForm`). Why: the proxy forwards most records of its
+   * indexed wdiffs whole, and decompressing and compressing them again was most of its work.
+   *
+   * @throws {ChecksumMismatchError} on a bad stored checksum
+   * @throws {CorruptDataError} on any other corruption (a lazy record's decompression errors
+   *   when its data is used)
+   */
+  async *lazyRecords(): AsyncGenerator<DiffRecord> {
+    for await (const { record } of this.indexRecords()) {
+      const kind = kindOfFlags(record.flags) ?? "normal";
+      const whole = record.ioOffset === 0 && record.ioBlocks === record.origBlocks;
+      if (kind !== "normal" || !whole || this.#cache.has(record.dataOffset)) {
+        if (kind !== "normal") {
+          yield { ioAddress: record.ioAddress, ioBlocks: record.ioBlocks, kind, data: null };
+          continue;
+        }
+        const image = await this.readImage(record);
+        const data = image.slice(record.ioOffset * 512, (record.ioOffset + record.ioBlocks) * 512);
+        yield { ioAddress: record.ioAddress, ioBlocks: record.ioBlocks, kind, data };
+        continue;
+      }
+      const stored = await this.#source.readAt(record.dataOffset, record.dataSize);
+      const info = {
+        compressionType: record.compressionType,
+        checksum: record.ioChecksum,
+        outputSize: record.origBlocks * 512,
+      };
+      const what = "wdiff indexed image";
+      verifyStoredChecksum(stored, info, what, record.dataOffset);
+      yield new LazyDataRecord(
+        record.ioAddress,
+        record.ioBlocks,
+        () => decodeStoredData(stored, info, what, record.dataOffset),
+        { compressionType: record.compressionType, stored, checksum: record.ioChecksum },
+      );
     }
   }
 

@@ -15,7 +15,16 @@ import {
   type MetaDiffManager,
   truncateBySize,
 } from "../../format/meta/mod.ts";
-import { type BuiltPack, type OpenedWdiff, openWdiff, uuidHex } from "../../format/wdiff/mod.ts";
+import type { DiffRecord } from "../../format/wdiff/diff_record.ts";
+import {
+  type BuiltPack,
+  decodePackRecords,
+  IndexedWdiffReader,
+  type OpenedWdiff,
+  openWdiff,
+  uuidHex,
+  type WdiffReader,
+} from "../../format/wdiff/mod.ts";
 import { groupPacks, mergeDiffs } from "../../format/wdiff/merge.ts";
 import { compressPacks } from "../../format/wdiff/merge_workers.ts";
 import { LIMITS } from "../../limits.ts";
@@ -110,13 +119,26 @@ async function openSelection(
   return null;
 }
 
+/**
+ * The records of a wdiff with decompression deferred to the first use of their data: whole
+ * records not overwritten by the merge keep their stored bytes, which the packer copies when
+ * the archive's codec is the file's (`reusableStoredForm`) instead of compressing them again.
+ */
+async function* lazyRecordsOf(reader: WdiffReader): AsyncGenerator<DiffRecord> {
+  if (reader instanceof IndexedWdiffReader) {
+    yield* reader.lazyRecords();
+    return;
+  }
+  for await (const pack of reader.packs()) yield* decodePackRecords(pack, { lazy: true });
+}
+
 /** Merged, re-packed and compressed packs of the selection. */
 async function* mergedPacks(
   selection: Selection,
   info: HostInfoForBkp,
   signal: AbortSignal,
 ): AsyncGenerator<WirePack> {
-  const records = mergeDiffs(selection.opened.map((o) => o.reader.records()), {
+  const records = mergeDiffs(selection.opened.map((o) => lazyRecordsOf(o.reader)), {
     maxBlocks: LIMITS.diffIoLbDefault,
   });
   const setting = { type: info.compression.type, level: info.compression.level };

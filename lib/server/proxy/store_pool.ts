@@ -7,7 +7,9 @@
  *
  * @module
  */
-import type { CompressionTypeCode } from "../../codec/codec.ts";
+import { CompressionType, type CompressionTypeCode } from "../../codec/codec.ts";
+import { checksum } from "../../format/checksum/checksum.ts";
+import type { LogpackIo } from "../../format/wlog/mod.ts";
 import { assert } from "../../errors.ts";
 import type { DiffRecord } from "../../format/wdiff/diff_record.ts";
 import type { IndexedWdiffWriter } from "../../format/wdiff/mod.ts";
@@ -83,33 +85,85 @@ export class StorePool {
   }
 }
 
+/**
+ * The stored form of a normal IO taken from how it travelled (wlog stream, §1.11.1), when that
+ * is what `storeData` (stored_data.ts) with snappy would produce, so that the IO need not be compressed
+ * and checksummed again: the record's data is exactly its payload (no pb padding), and it
+ * came snappy-compressed and smaller (the stored block is the received one; its checksum is
+ * computed) or verbatim (stored uncompressed; its checksum with salt 0 follows from the
+ * record's checksum with `salt`, already verified). Undefined otherwise: store it anew. With
+ * one snappy library on both ends the bytes are those `storeData` (stored_data.ts) gives.
+ *
+ * @param io the received IO (its payload's checksum verified against the record)
+ * @param compressed the snappy block it came in, or undefined when it came verbatim
+ * @param salt the wlog's checksum salt
+ * @returns the stored form for a snappy wdiff, or undefined
+ */
+export function storedFromWire(
+  io: LogpackIo,
+  compressed: Uint8Array | undefined,
+  salt: number,
+): StoredData | undefined {
+  if (io.data.length !== io.payload.length || io.data.length === 0) return undefined;
+  if (compressed === undefined) {
+    // The sender compresses whenever that is smaller (§1.11.1): stored verbatim as well.
+    return {
+      compressionType: CompressionType.none,
+      stored: io.data,
+      checksum: (io.record.checksum + salt) >>> 0,
+    };
+  }
+  if (compressed.length >= io.data.length) return undefined;
+  return {
+    compressionType: CompressionType.snappy,
+    stored: compressed,
+    checksum: checksum(compressed, 0),
+  };
+}
+
 /** Adds logpacks' records to an indexed writer, their normal IOs stored by a {@link StorePool}. */
 export class PooledIndexedAdder {
-  #queue: { records: DiffRecord[]; stored: Promise<StoredData[]> }[] = [];
+  #queue: {
+    records: DiffRecord[];
+    ready: (StoredData | undefined)[] | undefined;
+    stored: Promise<StoredData[]>;
+    pooledBytes: number;
+  }[] = [];
   #queuedBytes = 0;
 
   constructor(
     readonly writer: IndexedWdiffWriter,
-    readonly pool: StorePool,
+    readonly pool: () => StorePool,
     readonly setting: CompressionSetting,
     readonly queuedBytesMax: number,
   ) {}
 
   /**
-   * Queues one logpack's records (in log order); their normal data buffers are transferred.
-   * Waits while more than `queuedBytesMax` of data is being stored.
+   * Queues one logpack's records (in log order); the data buffers of normal records without a
+   * `ready` stored form are transferred to the pool (started on first use). Waits while more
+   * than `queuedBytesMax` of data is being stored.
+   *
+   * @param records the logpack's diff records
+   * @param ready `ready[i]`: the stored form of `records[i]` when already known (normal only)
    */
-  async add(records: DiffRecord[]): Promise<void> {
+  async add(records: DiffRecord[], ready?: (StoredData | undefined)[]): Promise<void> {
+    assert(ready === undefined || ready.length === records.length, "one stored form per record");
     const datas: Uint8Array[] = [];
-    for (const record of records) if (record.kind === "normal") datas.push(record.data!);
+    for (const [i, record] of records.entries()) {
+      if (record.kind === "normal" && ready?.[i] === undefined) datas.push(record.data!);
+    }
     const bytes = datas.reduce((sum, data) => sum + data.length, 0);
-    const stored = datas.length === 0 ? Promise.resolve([]) : this.pool.store(datas, this.setting);
+    const stored = datas.length === 0
+      ? Promise.resolve([])
+      : this.pool().store(datas, this.setting);
     stored.catch(() => {}); // awaited in turn by #writeOne
-    this.#queue.push({ records, stored });
+    this.#queue.push({ records, ready, stored, pooledBytes: bytes });
     this.#queuedBytes += bytes;
     while (this.#queuedBytes > this.queuedBytesMax && this.#queue.length > 1) {
       await this.#writeOne();
     }
+    // Nothing pooled ahead: write at once (the caller's buffers are freed sooner).
+    while (this.#queuedBytes === 0 && this.#queue.length > 0) await this.#writeOne();
   }
 
   /** Writes everything queued. */
@@ -127,14 +181,20 @@ export class PooledIndexedAdder {
     const item = this.#queue.shift()!;
     const stored = await item.stored;
     let index = 0;
-    for (const record of item.records) {
+    for (const [i, record] of item.records.entries()) {
       if (record.kind !== "normal") {
         await this.writer.addStored(record, undefined);
         continue;
       }
-      this.#queuedBytes -= record.ioBlocks * 512;
+      const ready = item.ready?.[i];
+      if (ready !== undefined) {
+        await this.writer.addStored(record, ready);
+        releaseBytes(ready.stored); // written or copied; a buffer of its own (received)
+        continue;
+      }
       await this.writer.addStored(record, stored[index++]);
     }
+    this.#queuedBytes -= item.pooledBytes;
     assert(index === stored.length, "every stored IO written");
     // The writer copied or wrote them; the joined buffer from the worker is ours alone.
     if (stored.length > 0) releaseBytes(new Uint8Array(stored[0]!.stored.buffer));

@@ -16,7 +16,7 @@ import {
 } from "../../format/meta/mod.ts";
 import type { DiffRecord } from "../../format/wdiff/diff_record.ts";
 import { IndexedWdiffWriter } from "../../format/wdiff/mod.ts";
-import { DEFAULT_COMPRESSION } from "../../format/wdiff/stored_data.ts";
+import { DEFAULT_COMPRESSION, type StoredData } from "../../format/wdiff/stored_data.ts";
 import { diffRecordOfLogIo } from "../../format/wdiff/wlog_to_wdiff.ts";
 import { isValidPbs } from "../../format/wlog/constants.ts";
 import { BufferedWriter } from "../../io/stream.ts";
@@ -35,7 +35,7 @@ import {
   writeWlogTransferAck,
 } from "../wlog_transfer.ts";
 import { PS } from "./constants.ts";
-import { PooledIndexedAdder } from "./store_pool.ts";
+import { PooledIndexedAdder, storedFromWire } from "./store_pool.ts";
 import type { ProxyContext, ProxyVolume } from "./volume.ts";
 
 const FN = "wlogTransferServer";
@@ -139,7 +139,7 @@ async function receiveFile(
       });
       const adder = new PooledIndexedAdder(
         writer,
-        context.storePool(),
+        () => context.storePool(),
         DEFAULT_COMPRESSION,
         PROXY_LIMITS.wlogStoreQueuedBytesMax,
       );
@@ -151,15 +151,29 @@ async function receiveFile(
       try {
         for await (const pack of packs) {
           const records: DiffRecord[] = [];
-          for (const io of pack.ios) {
+          const ready: (StoredData | undefined)[] = [];
+          for (const [i, io] of pack.ios.entries()) {
             const record = diffRecordOfLogIo(io);
-            if (record !== null) records.push(record);
-            // Normal data goes to the worker (its buffer is transferred; the stream gave us
-            // a fresh one per IO); the rest is not needed any more.
-            if (record?.kind !== "normal") releaseBytes(io.data);
+            const compressed = pack.compressed[i];
+            const stored = record?.kind === "normal"
+              ? storedFromWire(io, compressed, header.salt)
+              : undefined;
+            if (record !== null) {
+              records.push(record);
+              ready.push(stored);
+            }
+            // Normal data stored from its wire form, or not normal: the uncompressed bytes are
+            // not needed any more. Else they go to the worker (transferred; the stream gave us
+            // a fresh buffer per IO).
+            if (record?.kind !== "normal" || (stored !== undefined && stored.stored !== io.data)) {
+              releaseBytes(io.data);
+            }
+            if (compressed !== undefined && stored?.stored !== compressed) {
+              releaseBytes(compressed);
+            }
           }
           releaseBytes(pack.block);
-          await adder.add(records);
+          await adder.add(records, ready);
         }
         await adder.finish();
       } finally {
