@@ -40,6 +40,8 @@ export class LibsnappyError extends Error {
 export interface Libsnappy {
   /** Raw snappy block of `input` (a fresh array of exactly the compressed size). */
   compress(input: Uint8Array): Uint8Array;
+  /** Like {@link compress}, or undefined (nothing copied out) unless shorter than `input`. */
+  compressSmaller(input: Uint8Array): Uint8Array | undefined;
   /**
    * Decodes a raw snappy block that must expand to exactly `outputSize` bytes.
    *
@@ -92,14 +94,23 @@ const SCRATCH_MIN = 64 * 1024;
 function bind(lib: Symbols): Libsnappy {
   const lengthCell = new BigUint64Array(1);
   let scratch = new Uint8Array(SCRATCH_MIN);
+  /** Compresses `input` into the scratch buffer; returns the compressed length. */
+  const compressToScratch = (input: Uint8Array): number => {
+    const bound = Number(lib.snappy_max_compressed_length(BigInt(input.length)));
+    if (scratch.length < bound) scratch = new Uint8Array(Math.max(bound, scratch.length * 2));
+    lengthCell[0] = BigInt(scratch.length);
+    const status = lib.snappy_compress(input, BigInt(input.length), scratch, lengthCell);
+    if (status !== SNAPPY_OK) throw new LibsnappyError("snappy_compress", status);
+    return Number(lengthCell[0]);
+  };
   return {
     compress(input) {
-      const bound = Number(lib.snappy_max_compressed_length(BigInt(input.length)));
-      if (scratch.length < bound) scratch = new Uint8Array(Math.max(bound, scratch.length * 2));
-      lengthCell[0] = BigInt(scratch.length);
-      const status = lib.snappy_compress(input, BigInt(input.length), scratch, lengthCell);
-      if (status !== SNAPPY_OK) throw new LibsnappyError("snappy_compress", status);
-      return scratch.slice(0, Number(lengthCell[0]));
+      const length = compressToScratch(input); // may replace `scratch`: call it first
+      return scratch.slice(0, length);
+    },
+    compressSmaller(input) {
+      const length = compressToScratch(input);
+      return length < input.length ? scratch.slice(0, length) : undefined;
     },
     decompress(input, outputSize) {
       const output = new Uint8Array(outputSize);

@@ -61,3 +61,16 @@ Deno.test({
     assert(rejected > 0, "some bit flips are detected");
   },
 });
+
+Deno.test({
+  name: "loadLibsnappy() compressSmaller gives compress's bytes when shorter, else undefined",
+  ignore,
+  fn() {
+    for (const data of samples()) {
+      const full = snappy!.compress(data);
+      const smaller = snappy!.compressSmaller(data);
+      if (full.length < data.length) assertEquals(toHex(smaller!), toHex(full));
+      else assertEquals(smaller, undefined, `${data.length} bytes`);
+    }
+  },
+});

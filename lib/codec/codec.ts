@@ -32,6 +32,12 @@ export interface Codec {
   readonly name: (typeof COMPRESSION_NAMES)[number];
   /** @param level 0 = the codec's default level (zlib 6, xz 6, zstd 1), else 1..9 */
   compress(input: Uint8Array, level: number): Uint8Array;
+  /**
+   * Optional: like `compress`, but undefined (and no output allocated) when the result would
+   * not be strictly smaller than `input`. Why: random data never shrinks, and copying out each
+   * failed attempt cost the wlog conversion a fresh buffer per record.
+   */
+  compressSmaller?(input: Uint8Array, level: number): Uint8Array | undefined;
   decompress(input: Uint8Array, outputSize: number): Uint8Array;
 }
 

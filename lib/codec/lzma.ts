@@ -15,7 +15,6 @@
  *
  * @module
  */
-import { xz } from "@napi-rs/lzma";
 import { type Liblzma, loadLiblzma } from "../../ffi/liblzma.ts";
 import { type Codec, CompressionType } from "./codec.ts";
 import { codecError, describe, plainBytes, requireSize } from "./codec_error.ts";
@@ -30,19 +29,36 @@ const PRESET_DEFAULT = 6;
  */
 const DECODER_MEMORY_MAX = 2 * XZ_DICT_SIZE_MAX;
 
-/** .xz codec over `@napi-rs/lzma`; every level gives preset 6 output (see the module comment). */
+const liblzma = loadLiblzma();
+
+/**
+ * The package's `xz` API, loaded only when liblzma is missing. Why: the Node-API addon adds
+ * ~16 MiB of resident memory and ~40 ms of CPU to the start of every tool, lzma or not (the
+ * sorted wlog conversion went over its 270 MiB limit).
+ */
+const xzPackage = liblzma === undefined ? (await import("@napi-rs/lzma")).xz : undefined;
+
+function packageXz(): NonNullable<typeof xzPackage> {
+  if (xzPackage === undefined) throw new Error("@napi-rs/lzma is not loaded: liblzma is in use");
+  return xzPackage;
+}
+
+/**
+ * .xz codec over `@napi-rs/lzma`; every level gives preset 6 output (see the module comment).
+ * Usable only in a thread without liblzma (the package is not loaded otherwise).
+ */
 export const lzmaPackageCodec: Codec = {
   type: CompressionType.lzma,
   name: "lzma",
   compress(input: Uint8Array, _level: number): Uint8Array {
-    return plainBytes(xz.compressSync(input));
+    return plainBytes(packageXz().compressSync(input));
   },
   decompress(input: Uint8Array, outputSize: number): Uint8Array {
     // The decoder has no output or memory limit: check the container's promised sizes first.
     checkXzContainer(input, outputSize);
     let output: Uint8Array;
     try {
-      output = xz.decompressSync(input);
+      output = packageXz().decompressSync(input);
     } catch (error) {
       throw codecError("lzma", describe(error), error);
     }
@@ -74,8 +90,6 @@ export function liblzmaCodec(lib: Liblzma): Codec {
     },
   };
 }
-
-const liblzma = loadLiblzma();
 
 /** Which implementation {@link lzmaCodec} uses in this thread. */
 export const LZMA_IMPLEMENTATION: "liblzma" | "package" = liblzma === undefined

@@ -168,7 +168,14 @@ export function compressIfSmaller(
   level: number,
 ): { type: CompressionTypeCode; data: Uint8Array } {
   if (type !== CompressionType.none) {
-    const compressed = getCodec(type).compress(input, level);
+    const codec = getCodec(type);
+    if (codec.compressSmaller !== undefined) {
+      const compressed = codec.compressSmaller(input, level);
+      return compressed === undefined
+        ? { type: CompressionType.none, data: input }
+        : { type, data: compressed };
+    }
+    const compressed = codec.compress(input, level);
     if (compressed.length < input.length) return { type, data: compressed };
     if (compressed.buffer !== input.buffer) discardOutput(compressed);
   }

@@ -18,7 +18,17 @@ import { type Libsnappy, loadLibsnappy } from "../../ffi/libsnappy.ts";
 import { type Codec, CompressionType } from "./codec.ts";
 import { codecError, describe, requireSize } from "./codec_error.ts";
 
-initSync(Deno.readFileSync(new URL("snappy_bg.wasm", import.meta.resolve("snappy-wasm"))));
+let wasmReady = false;
+
+/**
+ * Instantiates the wasm module on first use. Why not at load: with libsnappy present it is
+ * never used, and it cost every tool a few MiB of resident memory.
+ */
+function ensureWasm(): void {
+  if (wasmReady) return;
+  initSync(Deno.readFileSync(new URL("snappy_bg.wasm", import.meta.resolve("snappy-wasm"))));
+  wasmReady = true;
+}
 
 /**
  * Reads the varint uncompressed length that starts a raw snappy block.
@@ -40,6 +50,7 @@ export const snappyWasmCodec: Codec = {
   type: CompressionType.snappy,
   name: "snappy",
   compress(input: Uint8Array, _level: number): Uint8Array {
+    ensureWasm();
     return compress_raw(input);
   },
   decompress(input: Uint8Array, outputSize: number): Uint8Array {
@@ -48,6 +59,7 @@ export const snappyWasmCodec: Codec = {
     if (declared !== outputSize) {
       throw codecError("snappy", `declared length is ${declared}, expected ${outputSize}`);
     }
+    ensureWasm();
     let output: Uint8Array;
     try {
       output = decompress_raw(input);
@@ -70,6 +82,9 @@ export function libsnappyCodec(lib: Libsnappy): Codec {
     name: "snappy",
     compress(input: Uint8Array, _level: number): Uint8Array {
       return lib.compress(input);
+    },
+    compressSmaller(input: Uint8Array, _level: number): Uint8Array | undefined {
+      return lib.compressSmaller(input);
     },
     decompress(input: Uint8Array, outputSize: number): Uint8Array {
       const declared = snappyDeclaredLength(input);
