@@ -62,3 +62,27 @@ export class BufferHolders {
     this.#counts.clear();
   }
 }
+
+/**
+ * Detaches the buffer of `view` now, when the view is its sole, whole view (a fresh copy its
+ * caller owns); otherwise does nothing. Why: a dropped copy is freed only by V8's next
+ * collection, which waits for tens of MiB of such external memory; the sorted conversion's
+ * peak RSS carried the copies of padding and all-zero IOs that way.
+ *
+ * @param view a view its caller owns and nobody else uses
+ * @example
+ * ```ts
+ * import { releaseWholeBuffer } from "./buffer_release.ts";
+ * const bytes = new Uint8Array(1024);
+ * releaseWholeBuffer(bytes.subarray(0, 512)); // a part: kept
+ * if (bytes.buffer.detached) throw new Error("released a part");
+ * releaseWholeBuffer(bytes);
+ * if (!bytes.buffer.detached) throw new Error("not released");
+ * ```
+ */
+export function releaseWholeBuffer(view: Uint8Array): void {
+  const buffer = view.buffer;
+  if (!(buffer instanceof ArrayBuffer) || buffer.detached || buffer.resizable) return;
+  if (view.byteOffset !== 0 || view.byteLength !== buffer.byteLength) return;
+  buffer.transfer(0);
+}

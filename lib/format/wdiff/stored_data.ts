@@ -29,6 +29,23 @@ export interface StoredData {
   checksum: number;
 }
 
+/** csum(bytes, 0) of byte arrays whose sum is already known (see {@link rememberChecksum}). */
+const knownChecksums = new WeakMap<Uint8Array, number>();
+
+/**
+ * Records that csum(`bytes`, 0) is `checksumSalt0`, so that {@link storeData} storing exactly
+ * this view raw need not sum it again. Why: the wlog reader has just verified each IO's payload
+ * checksum with the log's salt, and csum(x, 0) = csum(x, salt) + salt (mod 2^32); random data
+ * is stored raw, and the second pass over it was a tenth of the conversion's CPU time. The key
+ * is the view object itself (a subarray is another key), and the bytes must not change later.
+ *
+ * @param bytes a view whose bytes stay unchanged
+ * @param checksumSalt0 csum(bytes, 0)
+ */
+export function rememberChecksum(bytes: Uint8Array, checksumSalt0: number): void {
+  knownChecksums.set(bytes, checksumSalt0 >>> 0);
+}
+
 /**
  * Compresses `data` with `setting` if that makes it strictly smaller, else stores it raw.
  *
@@ -40,10 +57,11 @@ export function storeData(data: Uint8Array, setting: CompressionSetting): Stored
   const result = setting.type === CompressionType.none
     ? { type: CompressionType.none as CompressionTypeCode, data }
     : compressIfSmaller(setting.type, data, setting.level);
+  const known = result.data === data ? knownChecksums.get(data) : undefined;
   return {
     compressionType: result.type,
     stored: result.data,
-    checksum: checksum(result.data, 0),
+    checksum: known ?? checksum(result.data, 0),
   };
 }
 

@@ -19,10 +19,10 @@ import {
 import type { DiffRecord } from "./diff_record.ts";
 import { uuidHex, WDIFF_UUID_SIZE } from "./file_header.ts";
 import { IndexedWdiffWriter } from "./indexed_writer.ts";
-import { BufferHolders } from "./buffer_release.ts";
+import { BufferHolders, releaseWholeBuffer } from "./buffer_release.ts";
 import { MemDiff } from "./mem_diff.ts";
 import { SortedWdiffWriter } from "./sorted_writer.ts";
-import { type CompressionSetting, DEFAULT_COMPRESSION } from "./stored_data.ts";
+import { type CompressionSetting, DEFAULT_COMPRESSION, rememberChecksum } from "./stored_data.ts";
 
 /**
  * A following wlog does not continue the stream: its begin lsid is not the previous end
@@ -135,10 +135,16 @@ export class WlogDiffSource {
     if (first === null) return;
     let header: WlogHeader | null = first;
     while (header !== null) {
+      const salt = header.salt;
       for await (const pack of this.#wlog.packs()) {
         for (const io of pack.ios) {
           const record = diffRecordOfLogIo(io);
-          if (record !== null) yield record;
+          // The reader's copy of padding and all-zero data is garbage now: free it at once.
+          if (record === null || record.kind === "allZero") releaseWholeBuffer(io.data);
+          if (record === null) continue;
+          // The reader verified csum(payload, salt) = record checksum (WlogReader's default).
+          if (record.data !== null) rememberChecksum(record.data, io.record.checksum + salt);
+          yield record;
         }
       }
       const endLsid = this.#wlog.endLsid;
