@@ -139,11 +139,63 @@ export class BufferedReader {
     return bytes;
   }
 
+  /**
+   * Reads exactly `target.length` bytes into `target`: what is buffered is copied, and a large
+   * rest goes from the source straight into `target`. Why: the wdiff and wlog readers keep the
+   * bytes they read (pack payloads, IO data); {@link readExact} then a copy moved every byte
+   * twice and grew the buffer to the largest pack (32 MiB).
+   *
+   * @param target where the bytes go (its length is the count)
+   * @param what names the bytes in errors
+   * @throws {CorruptDataError} when the stream ends first, as {@link readRequired} does
+   * @example
+   * ```ts
+   * import { BufferedReader, MemorySource } from "./stream.ts";
+   * const reader = new BufferedReader(new MemorySource(Uint8Array.of(1, 2, 3)), 2);
+   * const target = new Uint8Array(3);
+   * await reader.readExactInto(target, "example");
+   * if (target[2] !== 3 || reader.position !== 3) throw new Error("wrong");
+   * ```
+   */
+  async readExactInto(target: Uint8Array, what: string): Promise<void> {
+    const n = target.length;
+    let done = Math.min(n, this.#end - this.#start);
+    target.set(this.#buffer.subarray(this.#start, this.#start + done));
+    this.#start += done;
+    while (done < n) {
+      const rest = n - done;
+      let count: number | null;
+      if (rest < DIRECT_READ_SIZE_MIN) {
+        // A small rest: fill the buffer, which also brings what the caller reads next.
+        count = Math.min(rest, await this.#fill(rest));
+        target.set(this.#buffer.subarray(this.#start, this.#start + count), done);
+        this.#start += count;
+      } else {
+        count = this.#eof ? null : await this.#source.read(target.subarray(done));
+        if (count === null || count === 0) this.#eof = true;
+      }
+      if (count === null || count === 0) {
+        throw new CorruptDataError(
+          what,
+          this.position,
+          done === 0
+            ? `stream ends, ${n} bytes expected`
+            : `stream ends after ${done} of ${n} bytes`,
+        );
+      }
+      done += count;
+    }
+    this.position += n;
+  }
+
   /** True when no byte is left. */
   async atEof(): Promise<boolean> {
     return (await this.#fill(1)) === 0;
   }
 }
+
+/** Rest sizes that {@link BufferedReader.readExactInto} reads straight into the target. */
+const DIRECT_READ_SIZE_MIN = 64 * 1024;
 
 /** Buffered writer that counts bytes written. Call {@link flush} at the end. */
 export class BufferedWriter {

@@ -160,11 +160,9 @@ export class SortedWdiffReader {
    * @throws {CorruptDataError} when the file ends inside the payload
    */
   async readPackPayload(pack: PackBlock): Promise<RawPack> {
-    const size = pack.header.totalSize;
-    const view = size === 0
-      ? new Uint8Array(0)
-      : await this.#reader.readRequired(size, "wdiff pack payload");
-    return { ...pack, payload: view.slice() };
+    const payload = new Uint8Array(pack.header.totalSize);
+    if (payload.length > 0) await this.#reader.readExactInto(payload, "wdiff pack payload");
+    return { ...pack, payload };
   }
 
   /**

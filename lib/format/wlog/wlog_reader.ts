@@ -191,7 +191,8 @@ export class WlogReader {
     const sizeLb = Math.min(record.ioSize, LIMITS.normalIoLbMax);
     const size = lbToPbCount(sizeLb, pbs) * pbs;
     const offset = this.#reader.position;
-    const data = (await this.#reader.readRequired(size, `log record ${index} data`)).slice();
+    const data = new Uint8Array(size);
+    if (size > 0) await this.#reader.readExactInto(data, `log record ${index} data`);
     const payload = data.subarray(0, record.ioSize * LOGICAL_BLOCK_SIZE);
     if (this.#verifyPayload && isNormalRecord(record)) {
       const actual = payloadChecksum(payload, salt);
