@@ -121,6 +121,13 @@ const SYMBOLS = {
     nonblocking: true,
   },
   preadv2: { parameters: ["i32", "buffer", "i32", "i64", "i32"], result: "isize" },
+  pwritev: { parameters: ["i32", "pointer", "i32", "i64"], result: "isize" },
+  pwritev_async: {
+    name: "pwritev",
+    parameters: ["i32", "pointer", "i32", "i64"],
+    result: "isize",
+    nonblocking: true,
+  },
   fdatasync: { parameters: ["i32"], result: "i32" },
   fdatasync_async: { name: "fdatasync", parameters: ["i32"], result: "i32", nonblocking: true },
   fsync: { parameters: ["i32"], result: "i32" },
@@ -199,6 +206,9 @@ function failAfterAsync(call: string, path: string, replay: () => number | bigin
  * native memory, because the pointer is used on another thread after this one moved on.
  */
 const MOVABLE_SIZE_MAX = 4096;
+
+/** Most buffers one `pwritev` takes (`IOV_MAX` on Linux). */
+export const IOV_MAX = 1024;
 
 /** The address of a non-empty byte view (its first byte). */
 function pointerOf(bytes: Uint8Array): Deno.PointerObject {
@@ -424,6 +434,57 @@ export class LibcFile {
     const result = Number(await lib().pwrite_async(...args));
     if (result < 0) failAfterAsync("pwrite", this.path, () => lib().pwrite(...args));
     return result;
+  }
+
+  /**
+   * `pwritev(fd, parts, offset)`: writes the concatenation of `parts` at `offsetBytes` in one
+   * call (at most {@link IOV_MAX} parts). `sync` runs it on this thread (for small writes to
+   * the page cache, cheaper than a trip to the blocking pool), else it runs off the main
+   * thread; then every part must lie in an ArrayBuffer of at least 4 KiB (V8 never moves
+   * those, see {@link preadInto}).
+   *
+   * @returns the byte count written (possibly short, like pwrite)
+   * @throws {LibcError} on failure
+   */
+  async pwritevFrom(
+    parts: readonly Uint8Array[],
+    offsetBytes: number,
+    options: { sync: boolean },
+  ): Promise<number> {
+    const fd = this.#checkOpen("pwritev");
+    if (parts.length === 0) return 0;
+    if (parts.length > IOV_MAX) {
+      throw new RangeError(`Cannot pwritev ${parts.length} parts: more than ${IOV_MAX}`);
+    }
+    // A synchronous call may use a JavaScript array (nothing moves during the call); the
+    // blocking pool needs native memory.
+    const native = options.sync ? undefined : NativeBuffer.allocate(parts.length * 16, 16);
+    try {
+      const words = native === undefined
+        ? new BigUint64Array(parts.length * 2)
+        : new BigUint64Array(native.bytes.buffer, native.bytes.byteOffset, parts.length * 2);
+      for (const [index, part] of parts.entries()) {
+        if (native !== undefined && part.buffer.byteLength < MOVABLE_SIZE_MAX) {
+          throw new RangeError("Cannot pwritev a movable buffer off the main thread");
+        }
+        words[index * 2] = part.byteLength === 0
+          ? 0n
+          : BigInt(Deno.UnsafePointer.value(pointerOf(part)));
+        words[index * 2 + 1] = BigInt(part.byteLength);
+      }
+      const iovec = native?.pointer ?? pointerOf(new Uint8Array(words.buffer));
+      const args = [fd, iovec, parts.length, BigInt(offsetBytes)] as const;
+      if (native === undefined) {
+        const result = Number(lib().pwritev(...args));
+        if (result < 0) fail("pwritev", this.path);
+        return result;
+      }
+      const result = Number(await lib().pwritev_async(...args));
+      if (result < 0) failAfterAsync("pwritev", this.path, () => lib().pwritev(...args));
+      return result;
+    } finally {
+      native?.free();
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../lib/testing/assert.ts";
 import {
   errnoName,
+  IOV_MAX,
   isFfiAllowed,
   LibcError,
   LibcFile,
@@ -160,5 +161,40 @@ Deno.test("LibcFile directIoAlignment() reports the O_DIRECT unit of /var/tmp fi
     } finally {
       file.close();
     }
+  });
+});
+
+Deno.test("LibcFile.pwritevFrom() gathers parts at an offset, on or off this thread", async () => {
+  await withTempFile(async (path) => {
+    const file = LibcFile.open(path, { flags: O.RDWR });
+    try {
+      const big = new Uint8Array(8192).fill(2);
+      const parts = [Uint8Array.of(1, 1, 1), big.subarray(100, 4196), new Uint8Array(0)];
+      assertEquals(await file.pwritevFrom(parts, 10, { sync: true }), 3 + 4096);
+      const back = new Uint8Array(4099);
+      assertEquals(await file.preadInto(back, 10), 4099);
+      assertEquals(back.subarray(0, 4), Uint8Array.of(1, 1, 1, 2));
+      assert(back.subarray(3).every((b) => b === 2));
+      const other = new Uint8Array(16384).fill(3);
+      const off = [other.subarray(0, 5000), other.subarray(6000, 9000)];
+      assertEquals(await file.pwritevFrom(off, 20000, { sync: false }), 8000);
+      assertEquals(file.sizeBytes(), 28000);
+      await assertRejects(
+        () => file.pwritevFrom([Uint8Array.of(1)], 0, { sync: false }),
+        RangeError,
+        "movable",
+      );
+      await assertRejects(
+        () => file.pwritevFrom(new Array(IOV_MAX + 1).fill(big), 0, { sync: true }),
+        RangeError,
+      );
+    } finally {
+      file.close();
+    }
+    const closed = await assertRejects(
+      () => file.pwritevFrom([Uint8Array.of(1)], 0, { sync: true }),
+      LibcError,
+    );
+    assertEquals(closed.code, "EBADF");
   });
 });

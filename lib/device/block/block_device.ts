@@ -66,6 +66,12 @@ export interface BlockDevice {
   tryReadIntoSync?(offsetBytes: number, target: Uint8Array): boolean;
   /** Writes all of `data` at `offsetBytes`. */
   write(offsetBytes: number, data: Uint8Array): Promise<void>;
+  /**
+   * Optional gather write: writes the concatenation of `parts` at `offsetBytes` (one
+   * `pwritev`), as {@link write} would write it joined. Range and alignment rules apply to the
+   * whole; at most 1024 parts.
+   */
+  writeGather?(offsetBytes: number, parts: readonly Uint8Array[]): Promise<void>;
   /** Makes `[offsetBytes, offsetBytes + lengthBytes)` read as zeroes. */
   writeZeroes(offsetBytes: number, lengthBytes: number): Promise<void>;
   /** Tells the device the range is unused (hole punch, BLKDISCARD); content unspecified. */

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../testing/assert.ts";
-import { BlockIoError } from "./block_device.ts";
+import { BlockIoError, BlockRangeError } from "./block_device.ts";
 import { blockDeviceConformance, pattern } from "./conformance_test_suite.ts";
 import { PosixFileDevice } from "./posix_file_device.ts";
 
@@ -166,6 +166,32 @@ Deno.test("PosixFileDevice.tryReadIntoSync() reads cached data on the spot", asy
     if (device.tryReadIntoSync(8192, target)) assertEquals(target, pattern(8192, 1024 * 1024));
     assertEquals(device.tryReadIntoSync(0, new Uint8Array(2 * 1024 * 1024)), false, "too big");
     assertEquals(device.tryReadIntoSync(0, new Uint8Array(0)), false, "empty");
+  } finally {
+    await device.close();
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("PosixFileDevice.writeGather() writes the parts joined, small on this thread or big off it", async () => {
+  const path = await tempImage(4 * 1024 * 1024);
+  const device = await PosixFileDevice.open(path);
+  try {
+    const source = pattern(0, 3 * 1024 * 1024);
+    // Small (synchronous) with a tiny movable part, then big (blocking pool).
+    await device.writeGather(512, [Uint8Array.of(9, 9), source.subarray(2, 1024)]);
+    const small = await device.read(512, 1024);
+    assertEquals(small.subarray(0, 2), Uint8Array.of(9, 9));
+    assertEquals(small.subarray(2), source.subarray(2, 1024));
+    const parts = [source.subarray(0, 1024 * 1024), source.subarray(1024 * 1024)];
+    await device.writeGather(1024 * 1024, parts);
+    assertEquals(await device.read(1024 * 1024, source.length), source);
+    // Big with a movable part: written part by part.
+    await device.writeGather(0, [Uint8Array.of(5), source.subarray(1, 128 * 1024)]);
+    assertEquals((await device.read(0, 2))[0], 5);
+    await assertRejects(
+      () => device.writeGather(4 * 1024 * 1024 - 1, [Uint8Array.of(1, 2)]),
+      BlockRangeError,
+    );
   } finally {
     await device.close();
     await Deno.remove(path);

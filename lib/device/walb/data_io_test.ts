@@ -1,0 +1,71 @@
+import { assert, assertEquals } from "../../testing/assert.ts";
+import type { BlockDevice } from "../block/block_device.ts";
+import { MemoryDevice } from "../block/memory_device.ts";
+import { applyDataIos, type DataIo, groupDataIos, mergeGroup } from "./data_io.ts";
+
+function write(offsetBytes: number, lengthBytes: number, fill: number): DataIo {
+  return { offsetBytes, lengthBytes, data: new Uint8Array(lengthBytes).fill(fill) };
+}
+
+Deno.test("groupDataIos() starts a new group at the first overlapping IO", () => {
+  const ios = [
+    write(0, 512, 1),
+    write(70_000, 4096, 2), // another bucket
+    write(4096, 512, 3),
+    write(70_000 + 4095, 512, 4), // overlaps the second
+    write(0, 512, 5), // does not overlap anything of the new group
+  ];
+  const groups = groupDataIos(ios);
+  assertEquals(groups.map((group) => group.map((io) => io.data![0])), [[1, 2, 3], [4, 5]]);
+  const discard: DataIo = { offsetBytes: 1024, lengthBytes: 200_000, data: null };
+  assertEquals(groupDataIos([write(150_000, 512, 1), discard]).length, 2, "spans buckets");
+});
+
+Deno.test("mergeGroup() joins writes that touch end to end, in offset order", () => {
+  const { writes, discards } = mergeGroup([
+    write(8192, 4096, 3),
+    write(0, 4096, 1),
+    write(4096, 4096, 2),
+    { offsetBytes: 12288, lengthBytes: 512, data: null },
+    write(12800, 512, 4),
+    write(20480, 512, 5),
+  ]);
+  assertEquals(
+    writes.map((run) => [run.offsetBytes, run.lengthBytes, run.parts.length]),
+    [[0, 12288, 3], [12800, 512, 1], [20480, 512, 1]],
+  );
+  assertEquals(writes[0]!.parts.map((part) => part[0]), [1, 2, 3]);
+  assertEquals(discards.length, 1);
+});
+
+Deno.test("applyDataIos() lets the later lsid win and merges on a gather device", async () => {
+  const ddev: BlockDevice = new MemoryDevice({ sizeBytes: 1 << 20 });
+  const gathers: number[] = [];
+  ddev.writeGather = async (offsetBytes: number, parts: readonly Uint8Array[]) => {
+    gathers.push(parts.length);
+    let position = offsetBytes;
+    for (const part of parts) {
+      await ddev.write(position, part);
+      position += part.length;
+    }
+  };
+  await ddev.write(65536, new Uint8Array(512).fill(7));
+  await applyDataIos(ddev, [
+    write(0, 4096, 1),
+    write(4096, 4096, 2),
+    write(2048, 512, 3), // overlaps: next group, wins over 1
+    { offsetBytes: 65536, lengthBytes: 512, data: null },
+  ]);
+  const image = await ddev.read(0, 8192);
+  assertEquals([image[0], image[2048], image[2560], image[4096]], [1, 3, 1, 2]);
+  assertEquals((await ddev.read(65536, 1))[0], 0, "discarded");
+  assertEquals(gathers, [2, 1]);
+});
+
+Deno.test("applyDataIos() writes part by part on a device without gather writes", async () => {
+  const ddev: BlockDevice = new MemoryDevice({ sizeBytes: 1 << 20 });
+  assert(ddev.writeGather === undefined, "memory has no gather write");
+  await applyDataIos(ddev, [write(0, 512, 1), write(512, 512, 2)]);
+  const image = await ddev.read(0, 1024);
+  assertEquals([image[0], image[512]], [1, 2]);
+});
