@@ -1,0 +1,67 @@
+import { assert, assertEquals, assertThrows, toHex } from "../lib/testing/assert.ts";
+import { seededPrng } from "../lib/testing/random.ts";
+import { zstdNodeCodec } from "../lib/codec/zstd.ts";
+import { LibzstdError, loadLibzstd } from "./libzstd.ts";
+
+const zstd = loadLibzstd();
+const ignore = zstd === undefined;
+
+/** Random, periodic and mixed blocks of the sizes wdiffs and bulks use. */
+function samples(): Uint8Array[] {
+  const prng = seededPrng("libzstd");
+  const out: Uint8Array[] = [new Uint8Array(0), new Uint8Array(1), new Uint8Array(512).fill(0x41)];
+  for (const size of [512, 4096, 65536, 262144, 1 << 20]) {
+    out.push(prng.bytes(size));
+    const periodic = new Uint8Array(size);
+    for (let i = 0; i < size; i++) periodic[i] = (i % 32) * 7;
+    out.push(periodic);
+    const mixed = periodic.slice();
+    mixed.set(prng.bytes(size >> 2), size >> 1);
+    out.push(mixed);
+  }
+  return out;
+}
+
+Deno.test({
+  name: "loadLibzstd() frames round-trip through libzstd and node:zlib at every level",
+  ignore,
+  fn() {
+    for (const data of samples()) {
+      for (const level of [1, 3, 9]) {
+        const frame = zstd!.compress(data, level);
+        assertEquals(toHex(frame.subarray(0, 4)), "28b52ffd");
+        assertEquals(zstd!.decompress(frame, data.length), data);
+        assertEquals(zstdNodeCodec.decompress(frame, data.length), data);
+        const nodeFrame = zstdNodeCodec.compress(data, level);
+        assertEquals(zstd!.decompress(nodeFrame, data.length), data);
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: "loadLibzstd() compressSmaller gives compress's bytes when shorter, else undefined",
+  ignore,
+  fn() {
+    for (const data of samples()) {
+      const full = zstd!.compress(data, 1);
+      const smaller = zstd!.compressSmaller(data, 1);
+      if (full.length < data.length) assertEquals(toHex(smaller!), toHex(full));
+      else assertEquals(smaller, undefined, `${data.length} bytes`);
+    }
+  },
+});
+
+Deno.test({
+  name: "loadLibzstd() decompress refuses wrong sizes and corrupt frames",
+  ignore,
+  fn() {
+    const data = new Uint8Array(8192).map((_, i) => i % 251);
+    const frame = zstd!.compress(data, 1);
+    assertThrows(() => zstd!.decompress(frame, 4096), LibzstdError);
+    assertThrows(() => zstd!.decompress(frame, 16384), RangeError);
+    assertThrows(() => zstd!.decompress(frame.subarray(0, frame.length >> 1), 8192), Error);
+    const error = assertThrows(() => zstd!.decompress(Uint8Array.of(1, 2, 3, 4), 10), LibzstdError);
+    assert(error.message.startsWith("ZSTD_decompressDCtx failed: "), error.message);
+  },
+});
