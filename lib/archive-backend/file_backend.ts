@@ -8,7 +8,7 @@
  * @module
  */
 import { assert } from "../errors.ts";
-import { type BlockDevice, FileDevice } from "../device/block/mod.ts";
+import { type BlockDevice, FileDevice, PosixFileDevice } from "../device/block/mod.ts";
 import type { ArchiveBackend, ImageInfo, SnapshotOptions } from "./backend.ts";
 import { parseImageName } from "./names.ts";
 import { copyFileRange, isCopyRangeUnsupported } from "../../ffi/copy_range.ts";
@@ -183,8 +183,16 @@ export class FileBackend implements ArchiveBackend {
     }
   }
 
+  /**
+   * Opens an image: with positional I/O through FFI (`pread`/`pwrite` off the main thread, one
+   * call per request instead of a seek and a write) when FFI is allowed, else through
+   * Deno.FsFile. Calls of the FFI device do not queue behind each other: callers await each
+   * write (apply) or never overlap the writes they have in flight (full sync).
+   */
   async open(name: string, options: { readOnly?: boolean } = {}): Promise<BlockDevice> {
-    return await FileDevice.open(this.path(name), { readOnly: options.readOnly ?? false });
+    const readOnly = options.readOnly ?? false;
+    if (PosixFileDevice.available) return await PosixFileDevice.open(this.path(name), { readOnly });
+    return await FileDevice.open(this.path(name), { readOnly });
   }
 
   async #syncDir(): Promise<void> {

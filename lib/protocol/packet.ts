@@ -45,6 +45,13 @@ const DEFAULT_VALUE_SIZE_MAX = 64 * 1024;
  */
 const PACKET_HELD_BYTES_SIZE_MIN = 16 * 1024;
 
+/**
+ * Smallest value {@link Packet.readBytes} reads straight from the socket into its result
+ * [bytes]: above it, two copies (socket scratch → input buffer → result) cost more than the
+ * extra read calls of a smaller value.
+ */
+const PACKET_DIRECT_READ_SIZE_MIN = 32 * 1024;
+
 /** One connection's typed reader and writer. */
 export class Packet {
   readonly #conn: TimedConn;
@@ -328,7 +335,46 @@ export class Packet {
    */
   async readBytes(n: number, what: string, limit: number): Promise<Uint8Array> {
     if (n > limit) throw new LimitExceededError(what, limit, n);
-    return await this.read(what, (r) => r.bytes(n, what).slice(), n);
+    if (n < PACKET_DIRECT_READ_SIZE_MIN) {
+      return await this.read(what, (r) => r.bytes(n, what).slice(), n);
+    }
+    await this.flush();
+    // Large: the buffered part, then the rest read straight into the result.
+    const target = new Uint8Array(n);
+    let filled = Math.min(n, this.#end - this.#start);
+    target.set(this.#input.subarray(this.#start, this.#start + filled));
+    this.#start += filled;
+    try {
+      while (filled < n) {
+        const count = this.#eof ? null : await this.#conn.readDirect(target.subarray(filled));
+        if (count === null) {
+          this.#eof = true;
+          if (filled === 0) throw new ConnectionClosedError(what);
+          throw new SerialTruncatedError(what, this.#position, n - filled);
+        }
+        filled += count;
+      }
+    } catch (error) {
+      // Nothing consumed: what arrived goes back in front of the input (a timeout may be
+      // retried). The abandoned target may still receive a pending read; TimedConn takes
+      // those bytes from it on the next call.
+      this.#unread(target.slice(0, filled));
+      throw error;
+    }
+    this.#position += n;
+    return target;
+  }
+
+  /** Puts `bytes` back in front of the buffered input. */
+  #unread(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    const buffered = this.#input.subarray(this.#start, this.#end);
+    const input = new Uint8Array(Math.max(this.#input.length, bytes.length + buffered.length));
+    input.set(bytes);
+    input.set(buffered, bytes.length);
+    this.#input = input;
+    this.#start = 0;
+    this.#end = bytes.length + buffered.length;
   }
 
   /**

@@ -193,3 +193,49 @@ Deno.test("Packet.close() makes later reads fail with ProtocolError", async () =
   server.close();
   await assertRejects(() => server.readU8("byte"), ProtocolError);
 });
+
+Deno.test("Packet.readBytes() reads a large value arriving in pieces, after buffered bytes", async () => {
+  const { server, clientEnd } = packetPair();
+  const value = new Uint8Array(200_000).map((_, i) => (i * 7) % 251);
+  // A small value and the large one's start arrive together; the rest in odd pieces.
+  await clientEnd.write(Uint8Array.of(9, ...value.subarray(0, 1000)));
+  assertEquals(await server.readU8("first"), 9);
+  const reading = server.readBytes(value.length, "payload", value.length);
+  for (let at = 1000; at < value.length; at += 33_333) {
+    await clientEnd.write(value.slice(at, Math.min(at + 33_333, value.length)));
+  }
+  await clientEnd.write(Uint8Array.of(5));
+  assertEquals(toHex(await reading), toHex(value));
+  assertEquals(server.position, 1 + value.length);
+  assertEquals(await server.readU8("after"), 5);
+});
+
+Deno.test("Packet.readBytes() of a large value reports EOF before and inside it", async () => {
+  const closed = await packetReading(new Uint8Array(0));
+  await assertRejects(
+    () => closed.server.readBytes(65536, "payload", 65536),
+    ConnectionClosedError,
+  );
+  const short = await packetReading(new Uint8Array(40_000));
+  await assertRejects(
+    () => short.server.readBytes(65536, "payload", 65536),
+    CorruptDataError,
+    "25536 more bytes needed",
+  );
+});
+
+Deno.test("Packet.readBytes() of a large value can be retried after a timeout", async () => {
+  const { clock, server, clientEnd } = packetPair();
+  const value = new Uint8Array(100_000).map((_, i) => i % 253);
+  await clientEnd.write(value.slice(0, 70_000));
+  const reading = server.readBytes(value.length, "payload", value.length);
+  reading.catch(() => {}); // rejected during advance(); asserted below
+  await hasSettled(reading);
+  await clock.advance(TEST_TIMEOUT_MS);
+  await assertRejects(() => reading, ProtocolTimeoutError);
+  // The bytes received so far and those of the read left pending are not lost.
+  const retry = server.readBytes(value.length, "payload", value.length);
+  await clientEnd.write(value.slice(70_000));
+  assertEquals(toHex(await retry), toHex(value));
+  assertEquals(clock.pendingCount, 0);
+});

@@ -31,6 +31,8 @@ export class TimedConn implements ByteSource, ByteSink {
   readonly #scratch = new Uint8Array(LIMITS.protocolReadChunkSize);
   #leftover: Uint8Array = new Uint8Array(0);
   #pendingRead: Promise<number | null> | undefined;
+  /** Where the pending read puts its bytes: the scratch, or a {@link readDirect} target. */
+  #pendingTarget: Uint8Array = this.#scratch;
   #broken: Error | undefined;
   #closed = false;
 
@@ -55,27 +57,57 @@ export class TimedConn implements ByteSource, ByteSink {
     if (this.#broken !== undefined) throw this.#broken;
     if (p.length === 0) return 0;
     if (this.#leftover.length === 0) {
-      if (this.#pendingRead === undefined) {
-        const reading = this.#conn.read(this.#scratch);
-        reading.catch(() => {}); // observed below or abandoned by close()
-        this.#pendingRead = reading;
-      }
-      let count: number | null;
-      try {
-        count = await this.#bounded(this.#pendingRead, "read");
-      } catch (error) {
-        if (error instanceof ProtocolTimeoutError) throw error;
-        this.#pendingRead = undefined;
-        throw this.#fail("read from", error);
-      }
-      this.#pendingRead = undefined;
+      const count = await this.#receive(this.#scratch);
       if (count === null) return null;
-      this.#leftover = this.#scratch.subarray(0, count);
     }
     const n = Math.min(p.length, this.#leftover.length);
     p.set(this.#leftover.subarray(0, n));
     this.#leftover = this.#leftover.subarray(n);
     return n;
+  }
+
+  /**
+   * {@link read} into `p` without the copy through the scratch buffer when nothing is
+   * buffered: for large payloads. `p` must be a buffer only the caller holds, which it
+   * abandons if the call times out (the read stays pending into `p`, and the next call
+   * takes its bytes from there).
+   *
+   * @throws {ProtocolTimeoutError} when nothing arrives within the timeout (retry allowed)
+   * @throws {ProtocolError} when the connection fails
+   */
+  async readDirect(p: Uint8Array): Promise<number | null> {
+    if (this.#broken !== undefined) throw this.#broken;
+    if (p.length === 0) return 0;
+    if (this.#leftover.length > 0 || this.#pendingRead !== undefined) return await this.read(p);
+    const count = await this.#receive(p);
+    if (count === null) return null;
+    this.#leftover = new Uint8Array(0);
+    return count;
+  }
+
+  /**
+   * Waits for the pending read, or starts one into `target`; the bytes are then in
+   * `#leftover` (a view of where they landed).
+   */
+  async #receive(target: Uint8Array): Promise<number | null> {
+    if (this.#pendingRead === undefined) {
+      const reading = this.#conn.read(target);
+      reading.catch(() => {}); // observed below or abandoned by close()
+      this.#pendingRead = reading;
+      this.#pendingTarget = target;
+    }
+    let count: number | null;
+    try {
+      count = await this.#bounded(this.#pendingRead, "read");
+    } catch (error) {
+      if (error instanceof ProtocolTimeoutError) throw error;
+      this.#pendingRead = undefined;
+      throw this.#fail("read from", error);
+    }
+    this.#pendingRead = undefined;
+    if (count === null) return null;
+    this.#leftover = this.#pendingTarget.subarray(0, count);
+    return count;
   }
 
   /**

@@ -9,7 +9,8 @@
 import type { CompressOpt } from "../codec/codec.ts";
 import { assert } from "../errors.ts";
 import type { BulkJob, BulkResult } from "./bulk_compress_worker.ts";
-import type { EncodedBulk } from "./bulk_encode.ts";
+import { encodeBulk, type EncodedBulk } from "./bulk_encode.ts";
+import { releaseBytes } from "./release_bytes.ts";
 import { RoundRobinWorkerPool, transferable } from "./worker_pool.ts";
 
 /** A pool of workers encoding device reads into bulks. */
@@ -67,8 +68,9 @@ export class BulkCompressorPool {
 }
 
 /**
- * Encodes device reads into bulks with `workerCount` workers, `inFlightMax` reads at a time,
- * yielding each read's bulks in read order.
+ * Encodes device reads into bulks with `workerCount` workers (0: in this thread),
+ * `inFlightMax` reads at a time, yielding each read's bulks in read order. The reads are
+ * consumed: transferred to a worker, or freed once encoded in this thread.
  *
  * @param reads device reads, each a whole number of bulks except the last
  * @param init bulk size, codec, workers and the bound on reads being encoded
@@ -84,6 +86,14 @@ export async function* encodeReads(
   },
 ): AsyncGenerator<EncodedBulk[]> {
   assert(init.inFlightMax >= 1, "at least one read in flight");
+  if (init.workerCount === 0) {
+    for await (const data of reads) {
+      const bulks = encodeInThread(data, init);
+      releaseBytes(data); // consumed, as a transferred read is
+      yield bulks;
+    }
+    return;
+  }
   const pool = new BulkCompressorPool(init.workerCount);
   const inFlight: Promise<EncodedBulk[]>[] = [];
   try {
@@ -98,4 +108,16 @@ export async function* encodeReads(
     await Promise.allSettled(inFlight);
     pool.close();
   }
+}
+
+/** Encodes one read's bulks in this thread (no worker: `workerCount` 0). */
+function encodeInThread(
+  data: Uint8Array,
+  init: { bulkBytes: number; compression: Pick<CompressOpt, "type" | "level"> },
+): EncodedBulk[] {
+  const bulks: EncodedBulk[] = [];
+  for (let start = 0; start < data.length; start += init.bulkBytes) {
+    bulks.push(encodeBulk(data.subarray(start, start + init.bulkBytes), init.compression));
+  }
+  return bulks;
 }

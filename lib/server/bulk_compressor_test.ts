@@ -12,7 +12,7 @@ function describe(bulk: EncodedBulk): string {
   return bulk.stored === null ? "zero" : `${bulk.checksum}:${toHex(bulk.stored)}`;
 }
 
-Deno.test("encodeReads() gives the in-thread bulks in order for any worker count", async () => {
+Deno.test("encodeReads() gives the in-thread bulks in order for any worker count (0: in thread)", async () => {
   const prng = seededPrng("encodeReads");
   const bulkBytes = 4096;
   const reads: Uint8Array[] = [];
@@ -31,7 +31,7 @@ Deno.test("encodeReads() gives the in-thread bulks in order for any worker count
       expected.push(describe(encodeBulk(bulk, compression)));
     }
   }
-  for (const workerCount of [1, 3]) {
+  for (const workerCount of [0, 1, 3]) {
     const actual: string[] = [];
     const encoded = encodeReads(copies(reads), {
       bulkBytes,

@@ -7,8 +7,9 @@
  *
  * @module
  */
-import type { CompressOpt } from "../codec/codec.ts";
+import { CompressionType, type CompressionTypeCode, type CompressOpt } from "../codec/codec.ts";
 import { getCodec } from "../codec/mod.ts";
+import { SNAPPY_IMPLEMENTATION } from "../codec/snappy.ts";
 import { checksum } from "../format/checksum/checksum.ts";
 
 /** One encoded bulk: `stored` null for an all-zero bulk. */
@@ -45,4 +46,21 @@ export function encodeBulk(
   if (isAllZero(bulk)) return { stored: null, checksum: 0 };
   const stored = getCodec(compression.type).compress(bulk, compression.level);
   return { stored, checksum: checksum(stored, 0) };
+}
+
+/**
+ * Whether full-sync bulks of `type` are better encoded and decoded in the main thread than
+ * by the `-sync-cmpr` workers: true for none and for snappy through the system libsnappy.
+ * Why: native snappy compresses a random 256 KiB bulk in ~0.1 ms, so handing reads to a
+ * worker (transfer, a second isolate and its ~50 MiB, the joined copy) cost more than the
+ * codec; measured at 1 GiB, CPU s per side: storage 1.4–1.8 → 1.0–1.1, archive 1.9–2.3 →
+ * 1.3–1.4 (docs/performance.md, Backup group, session 2). The wasm and the slower codecs
+ * still use the workers.
+ *
+ * @param type the sync codec
+ * @returns true to encode/decode in this thread
+ */
+export function codesInThread(type: CompressionTypeCode): boolean {
+  if (type === CompressionType.none) return true;
+  return type === CompressionType.snappy && SNAPPY_IMPLEMENTATION === "libsnappy";
 }

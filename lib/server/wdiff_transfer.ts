@@ -147,7 +147,8 @@ export async function* receiveWdiffPacks(
       const at = offset + PACK_HEADER_FIXED_SIZE + i * SORTED_RECORD_SIZE;
       previousEnd = checkRecordOrder(record, previousEnd, `wdiff record ${i}`, at);
     }
-    decodePackRecords({ offset, block, header, payload });
+    // Verifies every record's stored checksum; decompression is left to whoever applies it.
+    decodePackRecords({ offset, block, header, payload }, { lazy: true });
     yield { block, payload, header };
     offset += size;
   }

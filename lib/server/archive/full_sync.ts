@@ -27,7 +27,8 @@ import { RequestError } from "../../protocol/errors.ts";
 import type { Packet } from "../../protocol/packet.ts";
 import { finClose, readAck, sendError, writeAck } from "../../protocol/reply.ts";
 import { BulkDecoderPool, type DecodedBulk } from "../bulk_decoder.ts";
-import { encodeBulk, type EncodedBulk } from "../bulk_encode.ts";
+import { codesInThread, encodeBulk, type EncodedBulk } from "../bulk_encode.ts";
+import { releaseBytes } from "../release_bytes.ts";
 import { checkVolumeId } from "../runtime/format.ts";
 import type { ServerContext } from "../runtime/server.ts";
 import { AS } from "./constants.ts";
@@ -116,7 +117,7 @@ export interface ReceiveFullSyncOptions {
   sizeLb: bigint;
   bulkLb: number;
   compression: CompressOpt;
-  /** Writes one bulk (`data` undefined: all zero) at `offsetLb`. */
+  /** Writes one bulk (`data` undefined: all zero; else a buffer the callee owns) at `offsetLb`. */
   write(offsetLb: bigint, lengthLb: number, data: Uint8Array | undefined): Promise<void>;
   /** Told after each bulk with the LB done so far. */
   progress?(doneLb: bigint): void;
@@ -161,10 +162,9 @@ export async function receiveFullSyncStream(
           if (actual !== item.expected) {
             throw new ChecksumMismatchError(what, streamOffset, actual, item.expected);
           }
-          item.decoded = Promise.resolve({
-            checksum: actual,
-            data: codec.decompress(stored, lengthLb * LB),
-          });
+          const data = codec.decompress(stored, lengthLb * LB);
+          if (data.buffer !== stored.buffer) releaseBytes(stored); // ours: freed at once
+          item.decoded = Promise.resolve({ checksum: actual, data });
         } else {
           item.decoded = pool.decode(stored, lengthLb * LB, options.compression.type);
           item.decoded.catch(() => {}); // awaited in turn by writeQueued
@@ -353,7 +353,9 @@ async function receiveIntoBase(
         sizeLb: request.sizeLb,
         bulkLb: Number(request.bulkLb),
         compression: request.compression,
-        workerCount: Math.min(request.compression.numCpu, FULL_SYNC_LIMITS.compressWorkerCountMax),
+        workerCount: codesInThread(request.compression.type)
+          ? 0
+          : Math.min(request.compression.numCpu, FULL_SYNC_LIMITS.compressWorkerCountMax),
         signal: abort.signal,
         progress: (doneLb) => volume.progressLb = doneLb,
         write: async (offsetLb, lengthLb, data) => {
@@ -361,7 +363,7 @@ async function receiveIntoBase(
           const offsetBytes = Number(offsetLb) * LB;
           const write = data === undefined
             ? image.writeZeroes(offsetBytes, lengthLb * LB)
-            : image.write(offsetBytes, data);
+            : image.write(offsetBytes, data).then(() => releaseBytes(data));
           write.catch(() => {}); // awaited in turn by drain or below
           writes.push(write);
           if (writes.length >= FULL_SYNC_LIMITS.archiveWritesInFlightMax) await writes.shift();

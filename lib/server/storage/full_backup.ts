@@ -21,6 +21,8 @@ import {
 } from "../../protocol/reply.ts";
 import { writeEncodedBulk, writeFullSyncRequest } from "../archive/full_sync.ts";
 import { encodeReads } from "../bulk_compressor.ts";
+import { codesInThread } from "../bulk_encode.ts";
+import { releaseBytes } from "../release_bytes.ts";
 import { readAhead } from "../../io/read_ahead.ts";
 import { FULL_SYNC_LIMITS } from "../../limits.ts";
 import { checkVolumeId, parseSizeWithUnit } from "../runtime/format.ts";
@@ -179,7 +181,9 @@ async function sendDeviceData(
     const bulkBytes = init.bulkLb * LB;
     const sizeBytes = Number(init.sizeLb) * LB;
     const compression = context.config.syncCompression;
-    const workerCount = Math.min(compression.numCpu, FULL_SYNC_LIMITS.compressWorkerCountMax);
+    const workerCount = codesInThread(compression.type)
+      ? 0
+      : Math.min(compression.numCpu, FULL_SYNC_LIMITS.compressWorkerCountMax);
     const reads = readAhead(
       readDevice(reader, init.sizeLb, bulkBytes, abort),
       FULL_SYNC_LIMITS.readAheadCountMax,
@@ -190,23 +194,32 @@ async function sendDeviceData(
       workerCount,
       inFlightMax: workerCount + 1,
     });
+    // Stored bulks held by the packet until its next flush, then freed at once (fewer
+    // collections: most of the memory churned here is outside V8's heap).
+    const held: Uint8Array[] = [];
+    const flush = async () => {
+      await archive.flush();
+      for (const stored of held) releaseBytes(stored);
+      held.length = 0;
+    };
     for await (const bulks of encoded) {
       for (const bulk of bulks) {
         abort.throwIfAborted();
         writeEncodedBulk(archive, bulk);
-        if (archive.pendingSize >= FULL_SYNC_LIMITS.socketWriteSizeMin) await archive.flush();
+        if (bulk.stored !== null) held.push(bulk.stored);
+        if (archive.pendingSize >= FULL_SYNC_LIMITS.socketWriteSizeMin) await flush();
         doneBytes = Math.min(doneBytes + bulkBytes, sizeBytes);
         const rate = context.fullScanBytesPerSec;
         if (rate > 0) {
           const aheadMs = doneBytes * 1000 / rate - (clock.nowMs() - startMs);
           if (aheadMs > 0) {
-            await archive.flush();
+            await flush();
             await clock.sleep(Math.ceil(aheadMs), abort);
           }
         }
       }
     }
-    await archive.flush();
+    await flush();
   } finally {
     await reader.close();
   }
