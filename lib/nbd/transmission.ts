@@ -8,6 +8,7 @@
 import { assert, CorruptDataError } from "../errors.ts";
 import type { ByteSink } from "../io/stream.ts";
 import { errnoOf, type NbdBackend, type NbdLogger } from "./backend.ts";
+import { BufferPool } from "./buffer_pool.ts";
 import { NBD_LIMITS } from "./limits.ts";
 import {
   decodeRequest,
@@ -77,6 +78,7 @@ export class Transmission {
   #inFlight = 0;
   #inFlightBytes = 0;
   #wake: (() => void) | null = null;
+  #replies = new BufferPool(NBD_LIMITS.replyPoolBytesMax);
   #stopRequested = false;
   #stopPromise: Promise<typeof STOPPED>;
   #resolveStop!: () => void;
@@ -209,8 +211,11 @@ export class Transmission {
           }
         }
         this.#start(payloadBytes, () => this.#execute(request, data));
-      } else if (request.type === NBD_CMD_READ && this.#tryReadSync(request)) {
-        continue;
+      } else if (request.type === NBD_CMD_READ) {
+        const reply = this.#replies.take(SIMPLE_REPLY_HEADER_SIZE + length);
+        if (!this.#tryReadSync(request, reply)) {
+          this.#start(payloadBytes, () => this.#read(request, reply));
+        }
       } else {
         this.#start(payloadBytes, () => this.#execute(request, null));
       }
@@ -227,11 +232,10 @@ export class Transmission {
    * Answers a read from data the backend has at hand: the reply is queued (sent at the next
    * flush) and holds its in-flight slot until written. False when the backend cannot.
    */
-  #tryReadSync(request: NbdRequest): boolean {
+  #tryReadSync(request: NbdRequest, reply: Uint8Array): boolean {
     const backend = this.#backend;
     if (backend.tryReadSync === undefined) return false;
     const { handleHigh, handleLow, offset, length } = request;
-    const reply = new Uint8Array(SIMPLE_REPLY_HEADER_SIZE + length);
     if (!backend.tryReadSync(offset, reply.subarray(SIMPLE_REPLY_HEADER_SIZE))) return false;
     writeSimpleReplyHeader(reply, 0, 0, handleHigh, handleLow);
     this.#inFlight++;
@@ -239,6 +243,7 @@ export class Transmission {
     this.#writer.enqueue(reply).then(
       () => {
         this.repliesSent++;
+        this.#replies.give(reply);
       },
       (error: unknown) => {
         if (!isConnectionError(error)) this.#logger.error(`${this.#label}: reply failed`, error);
@@ -255,11 +260,19 @@ export class Transmission {
   #start(payloadBytes: number, work: () => Promise<Uint8Array>): void {
     this.#inFlight++;
     this.#inFlightBytes += payloadBytes;
+    let sent: Uint8Array | undefined;
     work()
-      .then((reply) => this.#writer.send(reply))
+      .then((reply) => {
+        sent = reply;
+        return this.#writer.send(reply);
+      })
       .then(
         () => {
           this.repliesSent++;
+          // Read replies come from the pool (error replies are small and new).
+          if (sent !== undefined && sent.length > SIMPLE_REPLY_HEADER_SIZE) {
+            this.#replies.give(sent);
+          }
         },
         (error: unknown) => {
           if (!isConnectionError(error)) this.#logger.error(`${this.#label}: reply failed`, error);
@@ -280,7 +293,7 @@ export class Transmission {
     try {
       switch (request.type) {
         case NBD_CMD_READ:
-          return await this.#read(request);
+          return await this.#read(request, this.#replies.take(SIMPLE_REPLY_HEADER_SIZE + length));
         case NBD_CMD_WRITE:
           assert(data !== null, "write has its payload");
           await backend.write(offset, data, { fua });
@@ -301,32 +314,46 @@ export class Transmission {
       }
       return encodeSimpleReply(0, handleHigh, handleLow);
     } catch (error) {
-      const errno = errnoOf(error);
-      this.#logger.warn(
-        `${this.#label}: request type ${request.type} offset ${offset} length ${length} ` +
-          `failed with error ${errno}`,
-        error,
-      );
-      return encodeSimpleReply(errno, handleHigh, handleLow);
+      return this.#failed(request, error);
     }
   }
 
-  async #read(request: NbdRequest): Promise<Uint8Array> {
+  /** Logs a failed request; returns its error reply. */
+  #failed(request: NbdRequest, error: unknown): Uint8Array {
+    const errno = errnoOf(error);
+    this.#logger.warn(
+      `${this.#label}: request type ${request.type} offset ${request.offset} length ` +
+        `${request.length} failed with error ${errno}`,
+      error,
+    );
+    return encodeSimpleReply(errno, request.handleHigh, request.handleLow);
+  }
+
+  /**
+   * Runs a read into `reply` (header + payload, from the pool); resolves to `reply`, or to a
+   * new error reply when the backend fails.
+   */
+  async #read(request: NbdRequest, reply: Uint8Array): Promise<Uint8Array> {
     const { handleHigh, handleLow, offset, length } = request;
-    const reply = new Uint8Array(SIMPLE_REPLY_HEADER_SIZE + length);
     writeSimpleReplyHeader(reply, 0, 0, handleHigh, handleLow);
     const backend = this.#backend;
-    if (backend.readInto !== undefined) {
-      await backend.readInto(offset, reply.subarray(SIMPLE_REPLY_HEADER_SIZE));
+    try {
+      if (backend.readInto !== undefined) {
+        await backend.readInto(offset, reply.subarray(SIMPLE_REPLY_HEADER_SIZE));
+        return reply;
+      }
+      const data = await backend.read(offset, length);
+      if (data.length !== length) {
+        this.#logger.error(
+          `${this.#label}: backend read returned ${data.length} of ${length} bytes`,
+        );
+        return encodeSimpleReply(NBD_EIO, handleHigh, handleLow);
+      }
+      reply.set(data, SIMPLE_REPLY_HEADER_SIZE);
       return reply;
+    } catch (error) {
+      return this.#failed(request, error);
     }
-    const data = await backend.read(offset, length);
-    if (data.length !== length) {
-      this.#logger.error(`${this.#label}: backend read returned ${data.length} of ${length} bytes`);
-      return encodeSimpleReply(NBD_EIO, handleHigh, handleLow);
-    }
-    reply.set(data, SIMPLE_REPLY_HEADER_SIZE);
-    return reply;
   }
 
   async #writeZeroes(offset: number, length: number, fua: boolean, noHole: boolean) {

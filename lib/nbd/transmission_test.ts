@@ -287,3 +287,30 @@ Deno.test("Transmission answers a burst of cached reads with one socket write", 
   assertEquals(run.backend.counters.reads, 5);
   assert(writes.length <= 3, `replies coalesced: ${writes.length} writes`);
 });
+
+Deno.test("Transmission reuses read reply buffers without leaking stale bytes", async () => {
+  const backend = new MemoryBackend(1 << 20);
+  backend.bytes.set(pattern(4096, 1), 0);
+  backend.bytes.set(pattern(4096, 2), 4096);
+  const plainRead = backend.readInto.bind(backend);
+  backend.readInto = (offset, target) =>
+    offset === 8192
+      ? Promise.reject(new NbdIoError(NBD_EIO, "bad sector"))
+      : plainRead(offset, target);
+  const client = concat(
+    request(NBD_CMD_READ, 0, 4096, { handle: 1 }),
+    request(NBD_CMD_READ, 8192, 4096, { handle: 2 }),
+    request(NBD_CMD_READ, 4096, 4096, { handle: 3 }),
+    request(NBD_CMD_READ, 0, 4096, { handle: 4 }),
+  );
+  const run = await serve(client, backend, { inFlightMax: 1 });
+  const replies = parseReplies(run.bytes, new Map([[1, 4096], [3, 4096], [4, 4096]]));
+  assertEquals(replies.map((reply) => [reply.handle, reply.error]), [
+    [1, 0],
+    [2, NBD_EIO],
+    [3, 0],
+    [4, 0],
+  ]);
+  assertEquals(replies[2]!.data, pattern(4096, 2));
+  assertEquals(replies[3]!.data, pattern(4096, 1));
+});
