@@ -12,6 +12,7 @@ import { BufferedReader, BufferedWriter, type ByteSink } from "../lib/io/stream.
 import { syncIfRegular } from "../lib/io/sync_file.ts";
 import { WritebackSink } from "../lib/io/writeback_sink.ts";
 import {
+  decodePackHeader,
   decodePackRecords,
   type DiffRecord,
   type DiffStatistics,
@@ -26,6 +27,7 @@ import {
 } from "../lib/format/wdiff/mod.ts";
 import { groupPacks, mergeDiffs } from "../lib/format/wdiff/merge.ts";
 import { compressPacks } from "../lib/format/wdiff/merge_workers.ts";
+import { PackPayloadRelease } from "../lib/format/wdiff/buffer_release.ts";
 import { type Command, type CommandIo, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
 import {
@@ -62,6 +64,7 @@ export async function* countedRecords(
   reader: WdiffReader,
   stats: DiffStatistics,
   progress?: Progress,
+  release?: PackPayloadRelease,
 ): AsyncGenerator<DiffRecord> {
   stats.wdiffCount++;
   if (reader.format === "indexed") {
@@ -73,6 +76,10 @@ export async function* countedRecords(
   for await (const pack of reader.packs()) {
     stats.dataSize += pack.header.totalSize;
     progress?.add(PACK_HEADER_SIZE + pack.header.totalSize);
+    const last = pack.header.records.at(-1);
+    if (release !== undefined && last !== undefined) {
+      release.add(pack.payload, last.ioAddress + last.ioBlocks);
+    }
     // Lazy: a merge drops most of what it reads; only used records are decompressed.
     yield* decodePackRecords(pack, { lazy: true });
   }
@@ -98,6 +105,7 @@ export async function openWdiffInputs(
   io: CommandIo,
   stats: DiffStatistics,
   progress?: Progress,
+  release?: PackPayloadRelease,
 ): Promise<OpenedInputs> {
   const closers: (() => void)[] = [];
   const close = () => {
@@ -108,12 +116,12 @@ export async function openWdiffInputs(
     for (const path of paths) {
       if (path === "-") {
         const reader = await readWdiffStream(new BufferedReader(io.stdin));
-        streams.push(countedRecords(reader, stats, progress));
+        streams.push(countedRecords(reader, stats, progress, release));
         continue;
       }
       const opened = await openWdiff(path);
       closers.push(opened.close);
-      streams.push(countedRecords(opened.reader, stats, progress));
+      streams.push(countedRecords(opened.reader, stats, progress, release));
     }
   } catch (error) {
     close();
@@ -244,7 +252,13 @@ export function formatMergeFigures(
 export async function writeMergedWdiff(
   streams: readonly AsyncIterable<DiffRecord>[],
   sink: ByteSink,
-  options: { maxBlocks: number; compression: CompressOpt; figures: MergeFigures },
+  options: {
+    maxBlocks: number;
+    compression: CompressOpt;
+    figures: MergeFigures;
+    /** Frees input payloads as the output passes them (the inputs registered them). */
+    release?: PackPayloadRelease;
+  },
 ): Promise<void> {
   const { figures } = options;
   const writer = new SortedWdiffWriter(new BufferedWriter(sink), { variant: "B" });
@@ -258,6 +272,10 @@ export async function writeMergedWdiff(
   for await (const pack of compressPacks(groupPacks(merged), setting, options.compression.numCpu)) {
     figures.output.dataSize += pack.payload.length;
     await writer.addPack(pack.block, pack.payload);
+    const last = decodePackHeader(pack.block).records.at(-1);
+    if (options.release !== undefined && last !== undefined) {
+      options.release.releaseThrough(last.ioAddress + last.ioBlocks);
+    }
   }
   await writer.close();
   figures.output.wdiffCount = 1;
@@ -286,12 +304,14 @@ export const command: Command = {
         }
         const figures = emptyMergeFigures();
         const progress = await progressOverInputs(opts.bool(PROGRESS_OPTION), paths, io.stderr);
-        const inputs = await openWdiffInputs(paths, io, figures.input, progress);
+        const release = new PackPayloadRelease();
+        const inputs = await openWdiffInputs(paths, io, figures.input, progress, release);
         try {
           await writeMergedWdiff(inputs.streams, output.sink, {
             maxBlocks: Math.floor(maxIoSize / 512),
             compression,
             figures,
+            release,
           });
         } finally {
           progress.finish();
