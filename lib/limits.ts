@@ -147,6 +147,12 @@ export const FULL_SYNC_LIMITS = {
    * image writes: 8 × 4 MiB (the largest bulk) bounds that memory at 32 MiB.
    */
   archiveDecodesInFlightMax: 8,
+  /**
+   * Base-image bytes written between the archive's background `fdatasync` calls during a full
+   * sync (one at a time, not waited for): the disk writes the image while the next bulks
+   * arrive, so the `-fi` and final syncs, which are waited for, find little left to write.
+   */
+  archiveWritebackIntervalBytes: 64 * 1024 * 1024,
 } as const;
 
 /** Limits of the proxy's wlog → wdiff conversion (lib/server/proxy/store_pool.ts). */

@@ -27,6 +27,7 @@ import { STATUS, STREAM_CONTROL } from "../protocol/constants.ts";
 import type { Packet } from "../protocol/packet.ts";
 import { readAck, writeAck } from "../protocol/reply.ts";
 import { readStreamControl, writeStreamControl } from "../protocol/stream_control.ts";
+import { releaseBytes } from "./release_bytes.ts";
 
 /**
  * Largest uncompressed item of a wlog stream [bytes]: the data of one normal (or padding)
@@ -90,13 +91,24 @@ const WLOG_STREAM_WRITE_SIZE_MIN = 1024 * 1024;
  * is smaller, else the bytes as they are with cmpSize 0.
  */
 export function writeCompressedData(packet: Packet, data: Uint8Array): void {
+  writeCompressedDataHeld(packet, data);
+}
+
+/**
+ * {@link writeCompressedData} that returns the compressed block the packet now holds (a
+ * buffer of its own, undefined when the bytes went verbatim), so that the caller can free it
+ * after the next flush.
+ */
+function writeCompressedDataHeld(packet: Packet, data: Uint8Array): Uint8Array | undefined {
   if (data.length === 0) throw new RangeError("CompressedData needs a non-empty payload");
   const compressed = snappyCodec.compress(data, 0);
   if (compressed.length < data.length) {
     packet.writeU32(compressed.length).writeU32(data.length).writeBytesHeld(compressed);
-  } else {
-    packet.writeU32(0).writeU32(data.length).writeBytes(data);
+    return compressed;
   }
+  releaseBytes(compressed);
+  packet.writeU32(0).writeU32(data.length).writeBytes(data);
+  return undefined;
 }
 
 /** One received `CompressedData`: the bytes and, when they came snappy-compressed, that form. */
@@ -172,17 +184,26 @@ export async function sendWlogStream(
   packet: Packet,
   packs: AsyncIterable<Logpack> | Iterable<Logpack>,
 ): Promise<void> {
+  // Compressed blocks the packet holds until its next flush, then freed at once.
+  const held: Uint8Array[] = [];
+  const hold = (block: Uint8Array | undefined) => {
+    if (block !== undefined) held.push(block);
+  };
   try {
     for await (const pack of packs) {
       writeStreamControl(packet, STREAM_CONTROL.next);
-      writeCompressedData(packet, pack.block);
+      hold(writeCompressedDataHeld(packet, pack.block));
       for (const io of pack.ios) {
         if (!hasData(io)) continue;
         writeStreamControl(packet, STREAM_CONTROL.next);
-        writeCompressedData(packet, io.data);
+        hold(writeCompressedDataHeld(packet, io.data));
       }
       // Larger socket writes: the proxy reads a stream, so flushing per logpack buys nothing.
-      if (packet.pendingSize >= WLOG_STREAM_WRITE_SIZE_MIN) await packet.flush();
+      if (packet.pendingSize >= WLOG_STREAM_WRITE_SIZE_MIN) {
+        await packet.flush();
+        for (const block of held) releaseBytes(block);
+        held.length = 0;
+      }
     }
   } catch (error) {
     writeStreamControl(packet, STREAM_CONTROL.error);

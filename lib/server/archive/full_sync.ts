@@ -29,6 +29,7 @@ import { finClose, readAck, sendError, writeAck } from "../../protocol/reply.ts"
 import { BulkDecoderPool, type DecodedBulk } from "../bulk_decoder.ts";
 import { codesInThread, encodeBulk, type EncodedBulk } from "../bulk_encode.ts";
 import { releaseBytes } from "../release_bytes.ts";
+import { BackgroundSync } from "./background_sync.ts";
 import { checkVolumeId } from "../runtime/format.ts";
 import type { ServerContext } from "../runtime/server.ts";
 import { AS } from "./constants.ts";
@@ -343,8 +344,10 @@ async function receiveIntoBase(
   const drain = async () => {
     while (writes.length > 0) await writes.shift();
   };
+  const writeback = new BackgroundSync(() => image.flush());
   try {
     let sinceSync = 0;
+    let sinceWriteback = 0;
     const abort = new AbortController();
     const onAbort = () => abort.abort(new Error("force shutdown"));
     server.signal.addEventListener("abort", onAbort, { once: true });
@@ -368,10 +371,15 @@ async function receiveIntoBase(
           writes.push(write);
           if (writes.length >= FULL_SYNC_LIMITS.archiveWritesInFlightMax) await writes.shift();
           sinceSync += lengthLb * LB;
+          sinceWriteback += lengthLb * LB;
           if (sinceSync >= context.config.fsyncIntervalBytes) {
             await drain();
+            await writeback.settle();
             await image.flush();
             sinceSync = 0;
+            sinceWriteback = 0;
+          } else if (sinceWriteback >= FULL_SYNC_LIMITS.archiveWritebackIntervalBytes) {
+            if (await writeback.tryStart()) sinceWriteback = 0;
           }
         },
       });
@@ -379,9 +387,11 @@ async function receiveIntoBase(
       server.signal.removeEventListener("abort", onAbort);
     }
     await drain();
+    await writeback.settle();
     await image.flush();
   } finally {
     await Promise.allSettled(writes);
+    await writeback.settle().catch(() => {});
     await image.close();
   }
 }

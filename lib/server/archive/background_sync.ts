@@ -1,0 +1,38 @@
+/**
+ * Early writeback for the archive's full sync: `fdatasync` calls started without waiting, one
+ * at a time, so that the disk writes the base image while the next bulks arrive.
+ *
+ * @module
+ */
+
+/**
+ * One `fdatasync` at a time started without waiting for it (early writeback); its error is
+ * thrown by the next {@link tryStart} or {@link settle}. It adds syncs, never replaces one:
+ * durability still rests on the awaited syncs.
+ */
+export class BackgroundSync {
+  #running: Promise<void> | undefined;
+  #settled = true;
+
+  constructor(readonly sync: () => Promise<void>) {}
+
+  /** Starts a sync unless one is running; true if started. Rethrows a finished one's error. */
+  async tryStart(): Promise<boolean> {
+    if (!this.#settled) return false;
+    const finished = this.#running;
+    this.#running = undefined;
+    await finished; // settled: rethrows its error, once
+    this.#settled = false;
+    const running = this.sync();
+    running.then(() => this.#settled = true, () => this.#settled = true);
+    this.#running = running;
+    return true;
+  }
+
+  /** Waits for the running sync; rethrows its error. */
+  async settle(): Promise<void> {
+    const running = this.#running;
+    this.#running = undefined;
+    await running;
+  }
+}
