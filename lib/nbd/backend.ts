@@ -60,8 +60,13 @@ export interface NbdBackend {
    */
   tryReadSync?(offset: number, target: Uint8Array): boolean;
   /**
-   * Writes `data` at `offset`. The server never touches `data` again, so the backend may
-   * keep it without copying.
+   * True when the backend is done with a write's `data` once {@link write} settles (it copies
+   * what it keeps): the server then reuses payload buffers. Absent means false.
+   */
+  readonly reusesWriteData?: boolean;
+  /**
+   * Writes `data` at `offset`. Unless {@link reusesWriteData}, the server never touches
+   * `data` again, so the backend may keep it without copying.
    */
   write(offset: number, data: Uint8Array, options: WriteOptions): Promise<void>;
   /** Makes every write completed before the call durable. */

@@ -42,10 +42,11 @@ export const NBD_LIMITS = {
   /** Replies coalesced into one socket write [bytes]; bigger replies go out alone. */
   replyCoalesceSizeMax: 256 * 1024,
   /**
-   * Free read-reply buffers kept per connection for reuse [bytes]: a QD 32 client of 4 KiB
-   * reads or a QD 4 client of 1 MiB reads runs without allocating.
+   * Free buffers kept per connection for reuse, for read replies and (when the backend allows)
+   * for write payloads, each [bytes]: a QD 32 client of 4 KiB IOs or a QD 4 client of 1 MiB
+   * IOs runs without allocating.
    */
-  replyPoolBytesMax: 16 * 1024 * 1024,
+  bufferPoolBytesMax: 16 * 1024 * 1024,
   /** Default time a client has to finish the handshake [ms]. */
   handshakeTimeoutMsDefault: 30_000,
 } as const;

@@ -101,11 +101,14 @@ Deno.test("NbdServer serves a raw client and removes its socket on stop", async 
     const conn = await connectAndGo(path);
     await conn.write(request(NBD_CMD_WRITE, 512, 512, 1, new Uint8Array(512).fill(5)));
     await conn.write(request(NBD_CMD_READ, 512, 512, 2));
-    const first = (await readExact(conn, 16))!;
-    assertEquals(decodeSimpleReply(first), { error: 0, handleHigh: 0, handleLow: 1 });
-    const second = (await readExact(conn, 16 + 512))!;
-    assertEquals(decodeSimpleReply(second).handleLow, 2);
-    assert(second.subarray(16).every((byte) => byte === 5));
+    // Replies may come in either order.
+    const both = (await readExact(conn, 16 + 16 + 512))!;
+    const writeFirst = decodeSimpleReply(both).handleLow === 1;
+    const writeReply = writeFirst ? both.subarray(0, 16) : both.subarray(16 + 512);
+    const readReply = writeFirst ? both.subarray(16) : both.subarray(0, 16 + 512);
+    assertEquals(decodeSimpleReply(writeReply), { error: 0, handleHigh: 0, handleLow: 1 });
+    assertEquals(decodeSimpleReply(readReply).handleLow, 2);
+    assert(readReply.subarray(16).every((byte) => byte === 5));
     conn.close();
   } finally {
     await server.stop();

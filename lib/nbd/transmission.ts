@@ -78,7 +78,8 @@ export class Transmission {
   #inFlight = 0;
   #inFlightBytes = 0;
   #wake: (() => void) | null = null;
-  #replies = new BufferPool(NBD_LIMITS.replyPoolBytesMax);
+  #replies = new BufferPool(NBD_LIMITS.bufferPoolBytesMax);
+  #payloads = new BufferPool(NBD_LIMITS.bufferPoolBytesMax);
   #stopRequested = false;
   #stopPromise: Promise<typeof STOPPED>;
   #resolveStop!: () => void;
@@ -198,7 +199,8 @@ export class Transmission {
         await this.#waitFor(fits);
       }
       if (request.type === NBD_CMD_WRITE) {
-        const data = new Uint8Array(length);
+        const reusable = this.#backend.reusesWriteData === true;
+        const data = reusable ? this.#payloads.take(length) : new Uint8Array(length);
         const buffered = reader.takeBuffered(length);
         if (buffered !== null) {
           data.set(buffered);
@@ -210,7 +212,17 @@ export class Transmission {
             break;
           }
         }
-        this.#start(payloadBytes, () => this.#execute(request, data));
+        if (!reusable) {
+          this.#start(payloadBytes, () => this.#execute(request, data));
+          continue;
+        }
+        this.#start(payloadBytes, async () => {
+          try {
+            return await this.#execute(request, data);
+          } finally {
+            this.#payloads.give(data);
+          }
+        });
       } else if (request.type === NBD_CMD_READ) {
         const reply = this.#replies.take(SIMPLE_REPLY_HEADER_SIZE + length);
         if (!this.#tryReadSync(request, reply)) {

@@ -314,3 +314,24 @@ Deno.test("Transmission reuses read reply buffers without leaking stale bytes", 
   assertEquals(replies[2]!.data, pattern(4096, 2));
   assertEquals(replies[3]!.data, pattern(4096, 1));
 });
+
+Deno.test("Transmission reuses write payload buffers only for a backend that allows it", async () => {
+  for (const reuses of [false, true]) {
+    const backend = new MemoryBackend(1 << 20);
+    const seen: Uint8Array[] = [];
+    const plainWrite = backend.write.bind(backend);
+    Object.assign(backend, { reusesWriteData: reuses });
+    backend.write = (offset, data, options) => {
+      seen.push(data);
+      return plainWrite(offset, data, options);
+    };
+    const client = concat(
+      request(NBD_CMD_WRITE, 0, 4096, { data: pattern(4096, 1), handle: 1 }),
+      request(NBD_CMD_WRITE, 4096, 4096, { data: pattern(4096, 2), handle: 2 }),
+    );
+    await serve(client, backend, { inFlightMax: 1 });
+    assertEquals(backend.bytes.subarray(0, 4096), pattern(4096, 1));
+    assertEquals(backend.bytes.subarray(4096, 8192), pattern(4096, 2));
+    assertEquals(seen[0] === seen[1], reuses);
+  }
+});

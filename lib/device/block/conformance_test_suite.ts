@@ -84,6 +84,20 @@ export function blockDeviceConformance(
     assertEquals(device.tryReadIntoSync(unit, target), false, "closed");
   });
 
+  test("writeGather() writes its parts joined, across bounce chunks", async (device) => {
+    if (device.writeGather === undefined) return;
+    const unit = Math.max(device.alignmentBytes, 4096);
+    const offset = unit;
+    const length = 2 * 1024 * 1024 + unit;
+    const whole = pattern(offset, length, 7);
+    const cuts = [0, 1000, 1000, 1000 + 1024 * 1024, length - 3, length];
+    const parts = cuts.slice(1).map((end, index) => whole.subarray(cuts[index], end));
+    await device.writeGather(offset, parts);
+    assertEquals(await device.read(offset, length), whole);
+    assert(isZero(await device.read(0, unit)), "nothing before");
+    assert(isZero(await device.read(offset + length, unit)), "nothing after");
+  });
+
   test("reads back what was written, at the start, the middle and the end", async (device) => {
     const unit = Math.max(device.alignmentBytes, 4096);
     const places = [0, 3 * unit, device.sizeBytes - unit];

@@ -165,6 +165,33 @@ export class DirectDevice implements BlockDevice {
     });
   }
 
+  /**
+   * Writes the concatenation of `parts` (see {@link BlockDevice.writeGather}): the parts are
+   * copied straight into the bounce buffers, never joined first.
+   */
+  writeGather(offsetBytes: number, parts: readonly Uint8Array[]): Promise<void> {
+    let lengthBytes = 0;
+    for (const part of parts) lengthBytes += part.length;
+    return this.#run("write", offsetBytes, lengthBytes, async () => {
+      let index = 0;
+      let within = 0;
+      await this.#chunked(lengthBytes, async (bounce, position) => {
+        for (let filled = 0; filled < bounce.byteLength;) {
+          const part = parts[index]!;
+          const count = Math.min(part.length - within, bounce.byteLength - filled);
+          bounce.bytes.set(part.subarray(within, within + count), filled);
+          filled += count;
+          within += count;
+          if (within === part.length) {
+            index++;
+            within = 0;
+          }
+        }
+        await this.#transfer("write", bounce, offsetBytes + position);
+      });
+    });
+  }
+
   writeZeroes(offsetBytes: number, lengthBytes: number): Promise<void> {
     return this.#run("zero", offsetBytes, lengthBytes, async () => {
       if (lengthBytes === 0) return;

@@ -72,6 +72,8 @@ export class WalbNbdBackend implements NbdBackend {
   readonly canTrim = true;
   readonly canWriteZeroes = true;
   readonly canMultiConn = true;
+  /** The engine copies payloads into its logpacks; `data` is free once a write settles. */
+  readonly reusesWriteData = true;
 
   constructor(engine: WalbEngine) {
     this.#engine = engine;

@@ -236,7 +236,7 @@ export class WalbEngine {
    * Logs a write; resolves once its log is written (and durable, with `fua`).
    *
    * @param offsetBytes multiple of 512
-   * @param data whole lb; it may be reused once the promise resolves
+   * @param data whole lb; the engine copies it: it may be reused once the promise settles
    * @throws {WalbEngineError} EINVAL out of range or misaligned, ENOSPC when the log would
    *   overflow and `errorBeforeOverflow` is set, EROFS after an I/O error, ESHUTDOWN when stopping
    */
@@ -754,16 +754,9 @@ export class WalbEngine {
         merged.push({ lsid: run.lsid, parts: [run.data], bytes: run.data.length });
       }
     }
-    return Promise.all(merged.map(({ lsid, parts, bytes }) => {
-      if (parts.length === 1) return this.#ring.write(lsid, parts[0]!);
-      const data = new Uint8Array(bytes);
-      let position = 0;
-      for (const part of parts) {
-        data.set(part, position);
-        position += part.length;
-      }
-      return this.#ring.write(lsid, data);
-    })).then(() => {});
+    // Gather writes: the O_DIRECT ldev copies the parts straight into its bounce buffers.
+    return Promise.all(merged.map(({ lsid, parts }) => this.#ring.writeGather(lsid, parts)))
+      .then(() => {});
   }
 
   /**
@@ -940,6 +933,9 @@ export class WalbEngine {
       this.#lsids.written = packs[packs.length - 1]!.nextLsid;
       this.#checkLsids();
       this.#signal.notify();
+      // Small ddev writes finish on this thread (a round of 64 packs of 4 KiB writes takes
+      // ~5 ms on the busy VM): let sockets and the log writer run before the next round.
+      if (this.#applyQueue.length > 0) await yieldToEventLoop();
     }
   }
 
@@ -1177,4 +1173,19 @@ function settle(request: QueuedRequest, error?: unknown): void {
   request.settled = true;
   if (error === undefined) request.resolve();
   else request.reject(error);
+}
+
+/**
+ * Resolves after the event loop has had a turn (sockets and timers run): a message through a
+ * MessageChannel takes ~15 µs, where `setTimeout(0)` takes ~1-4 ms.
+ */
+function yieldToEventLoop(): Promise<void> {
+  const { port1, port2 } = new MessageChannel();
+  return new Promise<void>((resolve) => {
+    port2.onmessage = () => resolve();
+    port1.postMessage(null);
+  }).finally(() => {
+    port1.close();
+    port2.close();
+  });
 }

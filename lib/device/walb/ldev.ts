@@ -94,6 +94,26 @@ export class LdevRing {
     );
   }
 
+  /**
+   * Writes the concatenation of `parts` (whole pb in all) starting at lsid, like
+   * {@link write} without joining them first: each device call gets the parts it covers
+   * (a gather write when the device has one).
+   */
+  async writeGather(lsid: bigint, parts: readonly Uint8Array[]): Promise<void> {
+    let lengthBytes = 0;
+    for (const part of parts) lengthBytes += part.length;
+    assert(lengthBytes % this.pbs === 0, "ring writes are whole pb");
+    await Promise.all(
+      this.#pieces(lsid, lengthBytes).map(({ offsetBytes, position, lengthBytes }) => {
+        const covered = sliceParts(parts, position, lengthBytes);
+        if (this.device.writeGather !== undefined) {
+          return this.device.writeGather(offsetBytes, covered);
+        }
+        return this.device.write(offsetBytes, joinParts(covered, lengthBytes));
+      }),
+    );
+  }
+
   /** Splits `[lsid, lsid + length)` at the ring end and at the I/O limit. */
   #pieces(lsid: bigint, lengthBytes: number) {
     assert(lengthBytes % this.pbs === 0, "ring transfers are whole pb");
@@ -111,6 +131,40 @@ export class LdevRing {
     }
     return pieces;
   }
+}
+
+/** The views of `parts` (seen as one array) covering `[position, position + lengthBytes)`. */
+export function sliceParts(
+  parts: readonly Uint8Array[],
+  position: number,
+  lengthBytes: number,
+): Uint8Array[] {
+  const covered: Uint8Array[] = [];
+  const end = position + lengthBytes;
+  let start = 0;
+  for (const part of parts) {
+    const stop = start + part.length;
+    if (part.length > 0 && stop > position && start < end) {
+      covered.push(
+        part.subarray(Math.max(0, position - start), Math.min(part.length, end - start)),
+      );
+    }
+    if (stop >= end) break;
+    start = stop;
+  }
+  return covered;
+}
+
+/** The parts joined into one new array of `lengthBytes`. */
+export function joinParts(parts: readonly Uint8Array[], lengthBytes: number): Uint8Array {
+  if (parts.length === 1 && parts[0]!.length === lengthBytes) return parts[0]!;
+  const joined = new Uint8Array(lengthBytes);
+  let position = 0;
+  for (const part of parts) {
+    joined.set(part, position);
+    position += part.length;
+  }
+  return joined;
 }
 
 /**

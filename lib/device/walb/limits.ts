@@ -28,9 +28,10 @@ export const WALB_ENGINE_LIMITS = {
    * main thread (PosixFileDevice.writeGather) and big merged ones go to the blocking pool, so
    * a round no longer floods the pool ahead of the ldev writes (with one pwrite per IO on the
    * pool, 4 packs per round cut 4 KiB random writes from ~11k to 5-9k IOPS; session 1). A
-   * round of 512 synchronous 4 KiB writes holds the event loop ~2 ms; measured on the busy
-   * 2-core VM, 4 KiB QD 32 random writes: 16 packs 16k IOPS, 64 packs 26-27k, 256 packs 19k;
-   * yielding to the event loop between rounds (setTimeout 0) cost 10-15 %.
+   * round of 512 synchronous 4 KiB writes holds the event loop 4-12 ms on the busy 2-core VM,
+   * and the engine yields to the event loop between rounds. Measured there with 4 KiB QD 32
+   * random writes (noisy): 4-16 packs per round 10-16k IOPS, 64 packs 13-27k, 128-256 packs
+   * 12-19k.
    */
   applyPacksMax: 64,
   /** Parts of one gather write to the ddev (Linux IOV_MAX). */
