@@ -15,6 +15,12 @@ export const BLOCK_LIMITS = {
   ioSizeMax: 65535 * 4096,
   /** Bounce buffer of the O_DIRECT device [bytes]: big enough to stream, small to keep. */
   directChunkSizeBytes: 1024 * 1024,
+  /**
+   * Bounce buffer of the O_DIRECT device for transfers over {@link directChunkSizeBytes}
+   * [bytes]: one O_DIRECT call per 4 MiB (a WalB log batch of a 1 MiB write is 1 MiB + one
+   * header pb).
+   */
+  directLargeChunkSizeBytes: 4 * 1024 * 1024,
   /** Idle bounce buffers an O_DIRECT device keeps for reuse (more are freed after use). */
   directPoolBuffersMax: 8,
   /** Zero buffer used by zero-write fallbacks [bytes]. */

@@ -88,9 +88,9 @@ export function blockDeviceConformance(
     if (device.writeGather === undefined) return;
     const unit = Math.max(device.alignmentBytes, 4096);
     const offset = unit;
-    const length = 2 * 1024 * 1024 + unit;
+    const length = 4 * 1024 * 1024 + unit; // past one 4 MiB bounce chunk
     const whole = pattern(offset, length, 7);
-    const cuts = [0, 1000, 1000, 1000 + 1024 * 1024, length - 3, length];
+    const cuts = [0, 1000, 1000, 1000 + 4 * 1024 * 1024, length - 3, length];
     const parts = cuts.slice(1).map((end, index) => whole.subarray(cuts[index], end));
     await device.writeGather(offset, parts);
     assertEquals(await device.read(offset, length), whole);

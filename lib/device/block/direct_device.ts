@@ -258,7 +258,7 @@ export class DirectDevice implements BlockDevice {
     step: (bounce: NativeBuffer, position: number) => Promise<void>,
   ): Promise<void> {
     if (lengthBytes === 0) return;
-    const buffer = this.#takeBuffer();
+    const buffer = this.#takeBuffer(lengthBytes);
     try {
       for (let position = 0; position < lengthBytes;) {
         const length = Math.min(buffer.byteLength, lengthBytes - position);
@@ -298,8 +298,18 @@ export class DirectDevice implements BlockDevice {
     });
   }
 
-  #takeBuffer(): NativeBuffer {
-    return this.#pool.pop() ?? NativeBuffer.allocate(BLOCK_LIMITS.directChunkSizeBytes);
+  /**
+   * A bounce buffer for a transfer of `lengthBytes`: the usual chunk size, or the large one
+   * when the transfer is longer (a log batch of 1 MiB and its pack header is then one write,
+   * not two).
+   */
+  #takeBuffer(lengthBytes: number): NativeBuffer {
+    const size = lengthBytes > BLOCK_LIMITS.directChunkSizeBytes
+      ? BLOCK_LIMITS.directLargeChunkSizeBytes
+      : BLOCK_LIMITS.directChunkSizeBytes;
+    const index = this.#pool.findLastIndex((buffer) => buffer.byteLength === size);
+    if (index < 0) return NativeBuffer.allocate(size);
+    return this.#pool.splice(index, 1)[0]!;
   }
 
   #releaseBuffer(buffer: NativeBuffer): void {
