@@ -8,7 +8,11 @@
  * over N runs (input bytes / wall seconds) and peak RSS (GNU time's maximum resident set).
  *
  * Usage: deno run --allow-all bench/run.ts [--runs N] [--scale F] [--dir DIR] [--only REGEX]
+ *   [--baseline CHECKOUT]
  *   --scale 0.125 makes every size 8x smaller (a quick look); the default is 1.
+ *   --baseline runs another checkout's `walb` (e.g. a `git worktree` of an older commit) on the
+ *   same files, alternating with ours run by run, and adds its MB/s, CPU seconds and peak RSS:
+ *   a before/after comparison that stays fair on a machine shared with other jobs.
  * Afterwards `deno bench` runs the in-process micro benchmarks (codecs, checksums).
  */
 import { parseArgs } from "node:util";
@@ -21,6 +25,7 @@ const { values } = parseArgs({
     dir: { type: "string", default: "/var/tmp/walb-bench" },
     only: { type: "string", default: "" },
     "no-micro": { type: "boolean", default: false },
+    baseline: { type: "string", default: "" },
   },
 });
 const runs = Number(values.runs);
@@ -30,6 +35,7 @@ const only = values.only ? new RegExp(values.only) : undefined;
 const originalBin = Deno.env.get("WALB_TOOLS_BIN");
 const root = new URL("..", import.meta.url).pathname;
 const walb = `${root}walb`;
+const baselineWalb = values.baseline ? `${values.baseline.replace(/\/$/, "")}/walb` : undefined;
 const MiB = 1 << 20;
 
 interface Measure {
@@ -84,29 +90,51 @@ interface Row {
   runs?: number;
 }
 
-function toolArgv(implementation: "ours" | "original", tool: string, args: string[]): string[] {
-  return implementation === "ours" ? [walb, tool, ...args] : [`${originalBin}/${tool}`, ...args];
+type Implementation = "ours" | "original" | "baseline";
+
+function toolArgv(implementation: Implementation, tool: string, args: string[]): string[] {
+  if (implementation === "original") return [`${originalBin}/${tool}`, ...args];
+  return [implementation === "ours" ? walb : baselineWalb!, tool, ...args];
 }
 
-async function measure(row: Row, implementation: "ours" | "original") {
+interface Summary {
+  mbps: number;
+  cpuSeconds: number;
+  wallSeconds: number;
+  rssMiB: number;
+}
+
+/** Runs the row with each implementation in turn, `runs` times (alternating). */
+async function measureAlternating(
+  row: Row,
+  implementations: Implementation[],
+): Promise<Summary[]> {
   const n = row.runs ?? runs;
-  const walls: number[] = [];
-  const cpus: number[] = [];
-  const rss: number[] = [];
+  const samples = implementations.map(() => ({
+    walls: [] as number[],
+    cpus: [] as number[],
+    rss: [] as number[],
+  }));
   for (let i = 0; i < n; i++) {
-    if (row.before) await row.before();
-    const m = await timed(toolArgv(implementation, row.tool, row.args));
-    walls.push(m.wallSeconds);
-    cpus.push(m.cpuSeconds);
-    rss.push(m.maxRssKiB);
+    for (const [k, implementation] of implementations.entries()) {
+      if (row.before) await row.before();
+      const m = await timed(toolArgv(implementation, row.tool, row.args));
+      samples[k]!.walls.push(m.wallSeconds);
+      samples[k]!.cpus.push(m.cpuSeconds);
+      samples[k]!.rss.push(m.maxRssKiB);
+    }
   }
   const bytes = await sizeOf(row.inputs);
-  return {
+  return samples.map(({ walls, cpus, rss }) => ({
     mbps: bytes / 1e6 / median(walls),
     cpuSeconds: median(cpus),
     wallSeconds: median(walls),
     rssMiB: Math.max(...rss) / 1024,
-  };
+  }));
+}
+
+async function measure(row: Row, implementation: Implementation): Promise<Summary> {
+  return (await measureAlternating(row, [implementation]))[0]!;
 }
 
 async function generate(): Promise<string[]> {
@@ -224,13 +252,17 @@ async function main(): Promise<void> {
 
   const header = originalBin
     ? "| row | ours MB/s | ours peak RSS MiB | original MB/s | original peak RSS MiB | ours/original |"
-    : "| row | MB/s | wall s | CPU s | peak RSS MiB (limit) | original's published MB/s | ratio (target) |";
+    : "| row | MB/s | wall s | CPU s | peak RSS MiB (limit) | original's published MB/s | ratio (target) |" +
+      (baselineWalb ? " baseline MB/s | baseline CPU s | baseline peak RSS MiB |" : "");
   console.log(header);
   console.log(header.replace(/[^|]+/g, "---"));
   const mbpsText = (mbps: number) => mbps < 100 ? mbps.toFixed(1) : mbps.toFixed(0);
   for (const row of rows) {
     if (only && !only.test(row.name)) continue;
-    const ours = await measure(row, "ours");
+    const [ours, baseline] = baselineWalb
+      ? await measureAlternating(row, ["ours", "baseline"])
+      : [await measure(row, "ours"), undefined];
+    if (ours === undefined) continue;
     if (originalBin) {
       const original = await measure(row, "original");
       console.log(
@@ -245,10 +277,15 @@ async function main(): Promise<void> {
       const ratio = row.referenceMbps === undefined
         ? "—"
         : `${(ours.mbps / row.referenceMbps).toFixed(2)} (≥ ${row.targetRatio?.toFixed(1)})`;
+      const baselineText = baseline === undefined
+        ? ""
+        : ` ${mbpsText(baseline.mbps)} | ${baseline.cpuSeconds.toFixed(2)} | ${
+          baseline.rssMiB.toFixed(0)
+        } |`;
       console.log(
         `| ${row.name} | ${mbpsText(ours.mbps)} | ${ours.wallSeconds.toFixed(2)} | ${
           ours.cpuSeconds.toFixed(2)
-        } | ${ours.rssMiB.toFixed(0)}${limit} | ${reference} | ${ratio} |`,
+        } | ${ours.rssMiB.toFixed(0)}${limit} | ${reference} | ${ratio} |${baselineText}`,
       );
     }
   }
