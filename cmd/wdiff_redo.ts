@@ -10,11 +10,13 @@ import { BufferedReader } from "../lib/io/stream.ts";
 import { type BlockDevice, openBlockDevice } from "../lib/device/block/mod.ts";
 import { FileRangeZeroer } from "../lib/device/block/zero_range.ts";
 import {
+  decodePackRecords,
   type DiffKind,
   type DiffRecord,
   type DiffStatistics,
   emptyDiffStatistics,
   openWdiff,
+  PACK_HEADER_SIZE,
   readWdiffStream,
   type WdiffReader,
 } from "../lib/format/wdiff/mod.ts";
@@ -172,11 +174,25 @@ export async function redoWdiff(
   for (const line of formatRedoStatistics(output)) out.line(line);
 }
 
-/** The records of `reader`, counting pack bytes in `progress` when it is shown. */
-function recordsOf(reader: WdiffReader, progress: Progress | undefined): AsyncIterable<DiffRecord> {
-  return progress === undefined
-    ? reader.records()
-    : countedRecords(reader, emptyDiffStatistics(), progress);
+/**
+ * The records of `reader`, counting pack bytes in `progress` when it is shown. Raw data of a
+ * sorted wdiff comes as views of its pack (no copy): each record is written before the next
+ * pack is read.
+ */
+async function* recordsOf(
+  reader: WdiffReader,
+  progress: Progress | undefined,
+): AsyncGenerator<DiffRecord> {
+  if (reader.format === "indexed") {
+    yield* progress === undefined
+      ? reader.records()
+      : countedRecords(reader, emptyDiffStatistics(), progress);
+    return;
+  }
+  for await (const pack of reader.packs()) {
+    progress?.add(PACK_HEADER_SIZE + pack.header.totalSize);
+    yield* decodePackRecords(pack, { shareRaw: true });
+  }
 }
 
 /** The wdiff-redo subcommand. */

@@ -44,6 +44,12 @@ export interface DecodePackRecordsOptions {
    * checksums are still verified now. For merges, which drop most of what they read.
    */
   lazy?: boolean;
+  /**
+   * Give uncompressed records views of the pack's payload instead of copies (default false).
+   * For consumers that use each record's data before the payload could change, e.g. an apply
+   * that writes it out at once: one copy less of every raw byte.
+   */
+  shareRaw?: boolean;
 }
 
 /**
@@ -83,7 +89,7 @@ export function decodePackRecords(
         { compressionType: record.compressionType, stored, checksum: record.checksum },
       );
     }
-    const data = loadData(stored, info, what, offset);
+    const data = loadData(stored, info, what, offset, options.shareRaw !== true);
     return { ioAddress: record.ioAddress, ioBlocks: record.ioBlocks, kind, data };
   });
 }
