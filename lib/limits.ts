@@ -148,9 +148,10 @@ export const FULL_SYNC_LIMITS = {
    */
   archiveDecodesInFlightMax: 8,
   /**
-   * Base-image bytes written between the archive's background `fdatasync` calls during a full
-   * sync (one at a time, not waited for): the disk writes the image while the next bulks
-   * arrive, so the `-fi` and final syncs, which are waited for, find little left to write.
+   * Image bytes written between the archive's background `fdatasync` calls during a full sync
+   * and while applying diffs (restore, apply; one at a time, not waited for): the disk writes
+   * the image while the next bytes come, so the `-fi` and final syncs, which are waited for,
+   * find little left to write.
    */
   archiveWritebackIntervalBytes: 64 * 1024 * 1024,
 } as const;

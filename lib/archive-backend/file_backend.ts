@@ -13,6 +13,7 @@ import type { ArchiveBackend, ImageInfo, SnapshotOptions } from "./backend.ts";
 import { parseImageName } from "./names.ts";
 import { copyFileRange, isCopyRangeUnsupported } from "../../ffi/copy_range.ts";
 import { isFfiAllowed, LibcFile, O } from "../../ffi/libc.ts";
+import { BackgroundSync } from "./background_sync.ts";
 
 /** Bytes copied per step by snapshot copies through memory (all-zero steps become holes). */
 const COPY_CHUNK_BYTES = 1 << 20;
@@ -130,32 +131,55 @@ export class FileBackend implements ArchiveBackend {
     try {
       const target = LibcFile.open(this.path(name), { flags: O.WRONLY });
       try {
-        let offset = 0;
-        while (offset < copyBytes) {
-          const dataStart = source.seekDataSync(offset);
-          if (dataStart === null || dataStart >= copyBytes) break;
-          const dataEnd = Math.min(source.seekHoleSync(dataStart), copyBytes);
-          for (let at = dataStart; at < dataEnd;) {
-            const length = Math.min(COPY_RANGE_BYTES, dataEnd - at);
-            let count: number;
-            try {
-              count = await copyFileRange(source, at, target, at, length);
-            } catch (error) {
-              if (isCopyRangeUnsupported(error)) return false;
-              throw error;
-            }
-            if (count === 0) throw new Error(`Cannot copy image ${origin}: short read at ${at}`);
-            at += count;
-          }
-          offset = dataEnd;
+        // The caller's sync then finds the copy mostly on disk already.
+        const writeback = new BackgroundSync(() => target.fdatasync());
+        let copied: boolean;
+        try {
+          copied = await this.#copyExtentsTo(source, target, writeback, copyBytes);
+        } catch (error) {
+          await writeback.settle().catch(() => {}); // before closing; the copy failed anyway
+          throw error;
         }
-        return true;
+        await writeback.settle();
+        return copied;
       } finally {
         target.close();
       }
     } finally {
       source.close();
     }
+  }
+
+  /** The copy loop of `#copyExtents`, with a background sync after every chunk copied. */
+  async #copyExtentsTo(
+    source: LibcFile,
+    target: LibcFile,
+    writeback: BackgroundSync,
+    copyBytes: number,
+  ): Promise<boolean> {
+    let offset = 0;
+    while (offset < copyBytes) {
+      const dataStart = source.seekDataSync(offset);
+      if (dataStart === null || dataStart >= copyBytes) break;
+      const dataEnd = Math.min(source.seekHoleSync(dataStart), copyBytes);
+      for (let at = dataStart; at < dataEnd;) {
+        const length = Math.min(COPY_RANGE_BYTES, dataEnd - at);
+        let count: number;
+        try {
+          count = await copyFileRange(source, at, target, at, length);
+        } catch (error) {
+          if (isCopyRangeUnsupported(error)) return false;
+          throw error;
+        }
+        if (count === 0) {
+          throw new Error(`Cannot copy image ${source.path}: short read at ${at}`);
+        }
+        at += count;
+        await writeback.tryStart();
+      }
+      offset = dataEnd;
+    }
+    return true;
   }
 
   /** Copies `origin` below `copyBytes` through memory; all-zero chunks stay holes. */

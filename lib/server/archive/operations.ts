@@ -19,7 +19,11 @@ import {
   type MetaDiff,
 } from "../../format/meta/mod.ts";
 import { mergeDiffs } from "../../format/wdiff/merge.ts";
-import { applyDiff } from "../../format/wdiff/apply.ts";
+import { applyDiff, type ApplyTarget } from "../../format/wdiff/apply.ts";
+import { BackgroundSync } from "../../archive-backend/background_sync.ts";
+import { lazyRecordsOf } from "../wdiff_records.ts";
+import type { BlockDevice } from "../../device/block/mod.ts";
+import { FULL_SYNC_LIMITS } from "../../limits.ts";
 import {
   type DiffRecord,
   type OpenedWdiff,
@@ -62,7 +66,7 @@ async function openMerged(
   }
   const uuid = opened[opened.length - 1]?.reader.header.uuid ?? new Uint8Array(16);
   return {
-    records: mergeDiffs(opened.map((o) => o.reader.records()), {
+    records: mergeDiffs(opened.map((o) => lazyRecordsOf(o.reader)), {
       maxBlocks: ARCHIVE_MERGE_MAX_BLOCKS,
     }),
     uuid,
@@ -93,16 +97,64 @@ export async function applyDiffsToImage(
   if (diffs.length === 0) return;
   const merged = await openMerged(context, volume, diffs);
   const device = await context.backend.open(imageName);
+  const writeback = new BackgroundSync(() => device.flush());
+  const target = writebackTarget(device, writeback);
   try {
-    await applyDiff(abortable(merged.records, volume, signal), device, {
+    await applyDiff(abortable(merged.records, volume, signal), target, {
       discardPolicy: context.config.discardPolicy,
       flushIntervalBytes: context.config.fsyncIntervalBytes,
     });
-    await device.flush();
+    await target.flush();
   } finally {
+    // After an error: let the writes and the sync in flight end before closing.
+    await target.drain().catch(() => {});
+    await writeback.settle().catch(() => {});
     merged.close();
     await device.close();
   }
+}
+
+/**
+ * `device` as an apply target that keeps up to `archiveWritesInFlightMax` writes in flight
+ * (the merged records never overlap, so their order on disk does not matter; every one
+ * completes before a flush) and starts a background `fdatasync` every
+ * `archiveWritebackIntervalBytes` written (never waited for; the interval and final syncs
+ * still are), so that decoding the next records overlaps the writes and the final sync of a
+ * restore or apply finds little left to write. `drain()` waits for the writes in flight.
+ */
+function writebackTarget(
+  device: BlockDevice,
+  writeback: BackgroundSync,
+): ApplyTarget & { flush(): Promise<void>; drain(): Promise<void> } {
+  const inFlight: Promise<void>[] = [];
+  let sinceWriteback = 0;
+  const track = async (io: Promise<void>, bytes: number) => {
+    io.catch(() => {}); // awaited in turn below or by drain()
+    inFlight.push(io);
+    if (inFlight.length >= FULL_SYNC_LIMITS.archiveWritesInFlightMax) await inFlight.shift();
+    sinceWriteback += bytes;
+    if (sinceWriteback < FULL_SYNC_LIMITS.archiveWritebackIntervalBytes) return;
+    if (await writeback.tryStart()) sinceWriteback = 0;
+  };
+  const drain = async () => {
+    while (inFlight.length > 0) await inFlight.shift();
+  };
+  return {
+    get sizeBytes() {
+      return device.sizeBytes;
+    },
+    write: (offsetBytes, data) => track(device.write(offsetBytes, data), data.length),
+    writeZeroes: (offsetBytes, lengthBytes) =>
+      track(device.writeZeroes(offsetBytes, lengthBytes), lengthBytes),
+    discard: (offsetBytes, lengthBytes) =>
+      track(device.discard(offsetBytes, lengthBytes), lengthBytes),
+    async flush() {
+      await drain();
+      await writeback.settle();
+      await device.flush();
+    },
+    drain,
+  };
 }
 
 /**

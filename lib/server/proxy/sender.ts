@@ -15,16 +15,7 @@ import {
   type MetaDiffManager,
   truncateBySize,
 } from "../../format/meta/mod.ts";
-import type { DiffRecord } from "../../format/wdiff/diff_record.ts";
-import {
-  type BuiltPack,
-  decodePackRecords,
-  IndexedWdiffReader,
-  type OpenedWdiff,
-  openWdiff,
-  uuidHex,
-  type WdiffReader,
-} from "../../format/wdiff/mod.ts";
+import { type BuiltPack, type OpenedWdiff, openWdiff, uuidHex } from "../../format/wdiff/mod.ts";
 import { groupPacks, mergeDiffs } from "../../format/wdiff/merge.ts";
 import { compressPacks } from "../../format/wdiff/merge_workers.ts";
 import { LIMITS } from "../../limits.ts";
@@ -32,6 +23,7 @@ import { HOST_TYPE, SERVER_PROTOCOLS, STATUS } from "../../protocol/constants.ts
 import { runClient } from "../../protocol/connection.ts";
 import { releaseBytes } from "../release_bytes.ts";
 import { runWdiffTransferClient, type WirePack } from "../wdiff_transfer.ts";
+import { lazyRecordsOf } from "../wdiff_records.ts";
 import {
   EXCEPTION_RETRY_DELAY_MS,
   PS,
@@ -117,19 +109,6 @@ async function openSelection(
     return { diffs: diffs.slice(0, opened.length), opened, uuid: uuid! };
   }
   return null;
-}
-
-/**
- * The records of a wdiff with decompression deferred to the first use of their data: whole
- * records not overwritten by the merge keep their stored bytes, which the packer copies when
- * the archive's codec is the file's (`reusableStoredForm`) instead of compressing them again.
- */
-async function* lazyRecordsOf(reader: WdiffReader): AsyncGenerator<DiffRecord> {
-  if (reader instanceof IndexedWdiffReader) {
-    yield* reader.lazyRecords();
-    return;
-  }
-  for await (const pack of reader.packs()) yield* decodePackRecords(pack, { lazy: true });
 }
 
 /** Merged, re-packed and compressed packs of the selection. */

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects } from "../../testing/assert.ts";
+import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
 import { BackgroundSync } from "./background_sync.ts";
 
 Deno.test("BackgroundSync runs one sync at a time and reports its error later", async () => {

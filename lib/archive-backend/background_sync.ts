@@ -1,6 +1,7 @@
 /**
- * Early writeback for the archive's full sync: `fdatasync` calls started without waiting, one
- * at a time, so that the disk writes the base image while the next bulks arrive.
+ * Early writeback for large image writes (the archive's full sync, the restore's copy of the
+ * base): `fdatasync` calls started without waiting, one at a time, so that the disk writes the
+ * image while the next bytes are produced and the final, waited-for sync finds little left.
  *
  * @module
  */
