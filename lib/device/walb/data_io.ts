@@ -132,16 +132,39 @@ function overlaps(a: DataIo, b: DataIo): boolean {
     b.offsetBytes < a.offsetBytes + a.lengthBytes;
 }
 
+/** Options of {@link applyDataIos}. */
+export interface ApplyOptions {
+  /**
+   * Lets the event loop run (`pause`) whenever issuing writes has held this thread for
+   * `sliceMs` (small writes to a file ddev run synchronously). Pausing between the writes of
+   * a group is safe: they do not overlap, and every IO stays pending until the call returns.
+   */
+  slice?: { sliceMs: number; pause: () => Promise<void> };
+}
+
 /**
  * Applies `ios` (in lsid order) to the ddev: group by group (see {@link groupDataIos}), the
  * IOs of a group together, touching writes merged (see {@link mergeGroup}).
  */
-export async function applyDataIos(ddev: BlockDevice, ios: readonly DataIo[]): Promise<void> {
+export async function applyDataIos(
+  ddev: BlockDevice,
+  ios: readonly DataIo[],
+  options: ApplyOptions = {},
+): Promise<void> {
+  const slice = options.slice;
+  let sliceStart = performance.now();
   for (const group of groupDataIos(ios)) {
     const { writes, discards } = mergeGroup(group);
-    await Promise.all([
-      ...writes.map((write) => writeMerged(ddev, write)),
-      ...discards.map((io) => ddev.discard(io.offsetBytes, io.lengthBytes)),
-    ]);
+    const calls: Promise<void>[] = discards.map((io) =>
+      ddev.discard(io.offsetBytes, io.lengthBytes)
+    );
+    for (const write of writes) {
+      calls.push(writeMerged(ddev, write));
+      if (slice !== undefined && performance.now() - sliceStart >= slice.sliceMs) {
+        await slice.pause();
+        sliceStart = performance.now();
+      }
+    }
+    await Promise.all(calls);
   }
 }

@@ -69,3 +69,21 @@ Deno.test("applyDataIos() writes part by part on a device without gather writes"
   const image = await ddev.read(0, 1024);
   assertEquals([image[0], image[512]], [1, 2]);
 });
+
+Deno.test("applyDataIos() pauses between writes once a slice of time is used", async () => {
+  const ddev = new MemoryDevice({ sizeBytes: 1 << 20 });
+  let pauses = 0;
+  const ios = [write(0, 512, 1), write(4096, 512, 2), write(8192, 512, 3)];
+  await applyDataIos(ddev, ios, {
+    slice: {
+      sliceMs: 0,
+      pause: () => {
+        pauses++;
+        return Promise.resolve();
+      },
+    },
+  });
+  assertEquals(pauses, 3, "a pause after every write with a zero slice");
+  const image = await ddev.read(0, 8704);
+  assertEquals([image[0], image[4096], image[8192]], [1, 2, 3]);
+});

@@ -921,7 +921,9 @@ export class WalbEngine {
       // Durable packs only (permanent covers each): their IOs in lsid order, one round.
       const packs = this.#applyQueue.slice(0, count);
       try {
-        await applyDataIos(this.#ddev, packs.flatMap((pack) => pack.dataIos));
+        await applyDataIos(this.#ddev, packs.flatMap((pack) => pack.dataIos), {
+          slice: { sliceMs: WALB_ENGINE_LIMITS.applySliceMs, pause: yieldToEventLoop },
+        });
       } catch (error) {
         this.#fail(error);
         return;
@@ -933,8 +935,8 @@ export class WalbEngine {
       this.#lsids.written = packs[packs.length - 1]!.nextLsid;
       this.#checkLsids();
       this.#signal.notify();
-      // Small ddev writes finish on this thread (a round of 64 packs of 4 KiB writes takes
-      // ~5 ms on the busy VM): let sockets and the log writer run before the next round.
+      // Small ddev writes finish on this thread: let sockets and the log writer run before
+      // the next round.
       if (this.#applyQueue.length > 0) await yieldToEventLoop();
     }
   }

@@ -28,12 +28,17 @@ export const WALB_ENGINE_LIMITS = {
    * main thread (PosixFileDevice.writeGather) and big merged ones go to the blocking pool, so
    * a round no longer floods the pool ahead of the ldev writes (with one pwrite per IO on the
    * pool, 4 packs per round cut 4 KiB random writes from ~11k to 5-9k IOPS; session 1). A
-   * round of 512 synchronous 4 KiB writes holds the event loop 4-12 ms on the busy 2-core VM,
-   * and the engine yields to the event loop between rounds. Measured there with 4 KiB QD 32
-   * random writes (noisy): 4-16 packs per round 10-16k IOPS, 64 packs 13-27k, 128-256 packs
-   * 12-19k.
+   * round's synchronous writes are sliced (applySliceMs) and the engine yields to the event
+   * loop between rounds. Measured on the busy 2-core VM with 4 KiB QD 32 random writes
+   * (noisy): 4-16 packs per round 10-16k IOPS, 64 packs 13-27k, 128-256 packs 12-19k.
    */
   applyPacksMax: 64,
+  /**
+   * Longest stretch the applier issues ddev writes without letting the event loop run [ms]:
+   * small writes to a file ddev are synchronous (a round of 64 packs of 4 KiB writes took 4-12
+   * ms on the busy VM), and NBD replies and log writes should not wait behind them.
+   */
+  applySliceMs: 1,
   /** Parts of one gather write to the ddev (Linux IOV_MAX). */
   gatherPartsMax: 1024,
   /** Packs written to the ldev in one batch (driver `n_pack_bulk` default). */
