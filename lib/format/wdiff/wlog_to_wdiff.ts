@@ -72,6 +72,11 @@ export function diffRecordOfLogIo(io: LogpackIo): DiffRecord | null {
 export interface WlogDiffSourceOptions {
   /** Called after each wlog with its header and end lsid (lsid after its last pack). */
   onWlogEnd?: (header: WlogHeader, endLsid: bigint) => void;
+  /**
+   * Normal records' data are views into a buffer reused for the next pack (WlogReader's
+   * `borrowData`): use each record before asking for the next pack's. Default false.
+   */
+  borrowData?: boolean;
 }
 
 /**
@@ -114,7 +119,7 @@ export class WlogDiffSource {
     reader: BufferedReader,
     options: WlogDiffSourceOptions = {},
   ): Promise<WlogDiffSource> {
-    const wlog = new WlogReader(reader);
+    const wlog = new WlogReader(reader, { borrowData: options.borrowData ?? false });
     const first = await wlog.readHeader();
     return new WlogDiffSource(reader, wlog, first, options);
   }
@@ -230,7 +235,8 @@ export async function convertWlogToIndexedWdiff(
   writer: BufferedWriter,
   options: WlogConversionOptions = {},
 ): Promise<number> {
-  const source = await WlogDiffSource.open(reader, options);
+  // Each IO is stored and written before the next is read: its data may be borrowed.
+  const source = await WlogDiffSource.open(reader, { ...options, borrowData: true });
   const output = new IndexedWdiffWriter(writer, {
     uuid: source.uuid ?? new Uint8Array(WDIFF_UUID_SIZE),
     compression: options.compression ?? DEFAULT_COMPRESSION,

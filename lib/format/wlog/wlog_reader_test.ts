@@ -122,3 +122,24 @@ Deno.test("WlogWriter refuses a pack at the wrong lsid", async () => {
   builder.addDiscard(0, 8);
   await assertRejects(() => writer.writePack(builder.seal()), CorruptDataError, "expected 0");
 });
+
+Deno.test("WlogReader borrowData gives the owned data of each pack, in reused buffers", async () => {
+  for (const name of ["w1", "w4-pbs4k"]) {
+    const bytes = await Deno.readFile(`${VECTORS_DIR}${name}.wlog`);
+    const owned = new WlogReader(readerOf(bytes, 4096));
+    const borrowed = new WlogReader(readerOf(bytes, 4096), { borrowData: true });
+    await owned.readHeader();
+    await borrowed.readHeader();
+    const expected: Uint8Array[][] = [];
+    for await (const pack of owned.packs()) expected.push(pack.ios.map((io) => io.data));
+    let index = 0;
+    const buffers = new Set<ArrayBufferLike>();
+    for await (const pack of borrowed.packs()) {
+      // Compared before the next pack is read: only then are the views valid.
+      assertEquals(pack.ios.map((io) => io.data), expected[index++], `${name} pack ${index}`);
+      for (const io of pack.ios) if (io.data.length > 0) buffers.add(io.data.buffer);
+    }
+    assertEquals(index, expected.length);
+    assertEquals(buffers.size < expected.length, true, "buffers are reused across packs");
+  }
+});
