@@ -10,7 +10,6 @@ import { BufferedReader } from "../lib/io/stream.ts";
 import { type BlockDevice, openBlockDevice } from "../lib/device/block/mod.ts";
 import { FileRangeZeroer } from "../lib/device/block/zero_range.ts";
 import {
-  decodePackRecords,
   type DiffKind,
   type DiffRecord,
   type DiffStatistics,
@@ -21,6 +20,7 @@ import {
   type WdiffReader,
 } from "../lib/format/wdiff/mod.ts";
 import { applyDiff, type ApplyTarget, type DiscardPolicy } from "../lib/format/wdiff/apply.ts";
+import { decodePackRecordsReusing, ScratchBuffer } from "../lib/format/wdiff/sorted_reader.ts";
 import { type Command, runTool, type TextOut } from "./command.ts";
 import { OptionParser } from "./option.ts";
 import {
@@ -175,9 +175,9 @@ export async function redoWdiff(
 }
 
 /**
- * The records of `reader`, counting pack bytes in `progress` when it is shown. Raw data of a
- * sorted wdiff comes as views of its pack (no copy): each record is written before the next
- * pack is read.
+ * The records of `reader`, counting pack bytes in `progress` when it is shown. The data of a
+ * sorted wdiff's records is a view of its pack (raw) or of one reused buffer (decompressed):
+ * each record is written before the next is asked for.
  */
 async function* recordsOf(
   reader: WdiffReader,
@@ -189,9 +189,10 @@ async function* recordsOf(
       : countedRecords(reader, emptyDiffStatistics(), progress);
     return;
   }
+  const scratch = new ScratchBuffer();
   for await (const pack of reader.packs()) {
     progress?.add(PACK_HEADER_SIZE + pack.header.totalSize);
-    yield* decodePackRecords(pack, { shareRaw: true });
+    yield* decodePackRecordsReusing(pack, scratch);
   }
 }
 

@@ -49,6 +49,8 @@ export interface Libsnappy {
    * @throws {RangeError} when it expands to fewer bytes
    */
   decompress(input: Uint8Array, outputSize: number): Uint8Array;
+  /** Like {@link decompress}, into `output` (which must be filled exactly). */
+  decompressInto(input: Uint8Array, output: Uint8Array): void;
 }
 
 /** The library file name, as Debian's libsnappy1v5 installs it. */
@@ -114,6 +116,11 @@ function bind(lib: Symbols): Libsnappy {
     },
     decompress(input, outputSize) {
       const output = new Uint8Array(outputSize);
+      this.decompressInto(input, output);
+      return output;
+    },
+    decompressInto(input, output) {
+      const outputSize = output.length;
       lengthCell[0] = BigInt(outputSize);
       const status = lib.snappy_uncompress(input, BigInt(input.length), output, lengthCell);
       if (status !== SNAPPY_OK) throw new LibsnappyError("snappy_uncompress", status);
@@ -121,7 +128,6 @@ function bind(lib: Symbols): Libsnappy {
       if (produced !== outputSize) {
         throw new RangeError(`snappy block gave ${produced} of ${outputSize} bytes`);
       }
-      return output;
     },
   };
 }

@@ -74,3 +74,16 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "loadLibsnappy() decompressInto fills the target exactly",
+  ignore,
+  fn() {
+    const data = new Uint8Array(8192).map((_, i) => i % 251);
+    const block = snappy!.compress(data);
+    const target = new Uint8Array(8192).fill(0xee);
+    snappy!.decompressInto(block, target);
+    assertEquals(target, data);
+    assertThrows(() => snappy!.decompressInto(block, new Uint8Array(4096)), LibsnappyError);
+  },
+});

@@ -53,6 +53,8 @@ export interface Libzstd {
    * @throws {RangeError} when it expands to fewer bytes
    */
   decompress(input: Uint8Array, outputSize: number): Uint8Array;
+  /** Like {@link decompress}, into `output` (which must be filled exactly). */
+  decompressInto(input: Uint8Array, output: Uint8Array): void;
 }
 
 /** The library file name, as Debian's libzstd1 installs it. */
@@ -133,6 +135,11 @@ function bind(lib: Symbols): Libzstd {
     },
     decompress(input, outputSize) {
       const output = new Uint8Array(outputSize);
+      this.decompressInto(input, output);
+      return output;
+    },
+    decompressInto(input, output) {
+      const outputSize = output.length;
       const result = lib.ZSTD_decompressDCtx(
         dctx,
         output,
@@ -144,7 +151,6 @@ function bind(lib: Symbols): Libzstd {
       if (produced !== outputSize) {
         throw new RangeError(`zstd frame gave ${produced} of ${outputSize} bytes`);
       }
-      return output;
     },
   };
 }

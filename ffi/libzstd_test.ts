@@ -65,3 +65,16 @@ Deno.test({
     assert(error.message.startsWith("ZSTD_decompressDCtx failed: "), error.message);
   },
 });
+
+Deno.test({
+  name: "loadLibzstd() decompressInto fills the target exactly",
+  ignore,
+  fn() {
+    const data = new Uint8Array(8192).map((_, i) => i % 251);
+    const frame = zstd!.compress(data, 1);
+    const target = new Uint8Array(8192).fill(0xee);
+    zstd!.decompressInto(frame, target);
+    assertEquals(target, data);
+    assertThrows(() => zstd!.decompressInto(frame, new Uint8Array(9000)), RangeError);
+  },
+});

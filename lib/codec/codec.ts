@@ -39,6 +39,12 @@ export interface Codec {
    */
   compressSmaller?(input: Uint8Array, level: number): Uint8Array | undefined;
   decompress(input: Uint8Array, outputSize: number): Uint8Array;
+  /**
+   * Optional: like `decompress`, into `output` (exactly `output.length` bytes or
+   * CorruptDataError). Why: a consumer that writes the data out at once (wdiff-redo) can reuse
+   * one buffer instead of a fresh array per record.
+   */
+  decompressInto?(input: Uint8Array, output: Uint8Array): void;
 }
 
 /** Compression settings `type:level:numCpu` (numCpu only sets parallelism, never the bytes). */

@@ -224,3 +224,45 @@ export function decompressExact(
     throw error;
   }
 }
+
+/**
+ * {@link decompressExact} into `target`: exactly `target.length` bytes, in place when the
+ * codec can ({@link Codec.decompressInto}), else through a fresh array.
+ *
+ * @param type the record's compression type
+ * @param stored the stored bytes
+ * @param target receives the uncompressed bytes; its length is the expected size
+ * @param offset where the record's data sits, for the error (-1 unknown)
+ * @throws {CorruptDataError} / {LimitExceededError} as {@link decompressExact}
+ * @example
+ * ```ts
+ * import { compressIfSmaller, CompressionType, decompressExactInto } from "./mod.ts";
+ * const data = new Uint8Array(4096).fill(0x41);
+ * const stored = compressIfSmaller(CompressionType.snappy, data, 0);
+ * const target = new Uint8Array(4096);
+ * decompressExactInto(stored.type, stored.data, target);
+ * if (target[4095] !== 0x41) throw new Error("round trip failed");
+ * ```
+ */
+export function decompressExactInto(
+  type: CompressionTypeCode,
+  stored: Uint8Array,
+  target: Uint8Array,
+  offset = -1,
+): void {
+  const codec = type === CompressionType.none ? undefined : getCodec(type);
+  if (codec?.decompressInto === undefined || target.length > LIMITS.codecOutputSizeMax) {
+    target.set(decompressExact(type, stored, target.length, offset));
+    return;
+  }
+  try {
+    codec.decompressInto(stored, target);
+  } catch (error) {
+    if (error instanceof CorruptDataError) {
+      throw new CorruptDataError("compressed record", offset, `${codec.name}: ${error.message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}

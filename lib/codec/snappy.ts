@@ -97,6 +97,17 @@ export function libsnappyCodec(lib: Libsnappy): Codec {
         throw codecError("snappy", describe(error), error);
       }
     },
+    decompressInto(input: Uint8Array, output: Uint8Array): void {
+      const declared = snappyDeclaredLength(input);
+      if (declared !== output.length) {
+        throw codecError("snappy", `declared length is ${declared}, expected ${output.length}`);
+      }
+      try {
+        lib.decompressInto(input, output);
+      } catch (error) {
+        throw codecError("snappy", describe(error), error);
+      }
+    },
   };
 }
 

@@ -72,6 +72,13 @@ export function libzstdCodec(lib: Libzstd): Codec {
         throw codecError("zstd", describe(error), error);
       }
     },
+    decompressInto(input: Uint8Array, output: Uint8Array): void {
+      try {
+        lib.decompressInto(input, output);
+      } catch (error) {
+        throw codecError("zstd", describe(error), error);
+      }
+    },
   };
 }
 

@@ -20,7 +20,12 @@ import {
 } from "./pack_header.ts";
 import { kindOfFlags, SORTED_RECORD_SIZE, type SortedRecord } from "./record.ts";
 import { LazyDataRecord } from "./lazy_record.ts";
-import { decodeStoredData, loadData, verifyStoredChecksum } from "./stored_data.ts";
+import {
+  decodeStoredData,
+  decodeStoredDataInto,
+  loadData,
+  verifyStoredChecksum,
+} from "./stored_data.ts";
 
 /** A pack header block as read, not yet validated. */
 export interface PackBlock {
@@ -92,6 +97,61 @@ export function decodePackRecords(
     const data = loadData(stored, info, what, offset, options.shareRaw !== true);
     return { ioAddress: record.ioAddress, ioBlocks: record.ioBlocks, kind, data };
   });
+}
+
+/**
+ * The records of a validated pack one at a time, verifying every data checksum: raw data as
+ * views of the payload, compressed data decoded into `scratch`'s buffer, which the next record
+ * reuses. Why: a consumer that writes each record out before asking for the next
+ * (wdiff-redo) then needs no fresh array per record (318 MB for the issue #3 redo).
+ *
+ * @param pack a pack from {@link SortedWdiffReader.readPack}
+ * @param scratch the reused buffer (grown when a record needs more)
+ * @throws {ChecksumMismatchError} / {CorruptDataError} when the record asked for is bad (the
+ *   records before it were yielded)
+ */
+export function* decodePackRecordsReusing(
+  pack: RawPack,
+  scratch: ScratchBuffer,
+): Generator<DiffRecord> {
+  const payloadOffset = pack.offset + PACK_HEADER_SIZE;
+  for (const record of pack.header.records) {
+    const kind = kindOfFlags(record.flags) ?? "normal";
+    if (kind !== "normal") {
+      yield { ioAddress: record.ioAddress, ioBlocks: record.ioBlocks, kind, data: null };
+      continue;
+    }
+    const stored = pack.payload.subarray(record.dataOffset, record.dataOffset + record.dataSize);
+    const info = {
+      compressionType: record.compressionType,
+      checksum: record.checksum,
+      outputSize: record.ioBlocks * 512,
+    };
+    const what = "wdiff record data";
+    const offset = payloadOffset + record.dataOffset;
+    verifyStoredChecksum(stored, info, what, offset);
+    let data: Uint8Array;
+    if (info.compressionType === 0) {
+      data = decodeStoredData(stored, info, what, offset, false);
+    } else {
+      data = scratch.take(info.outputSize);
+      decodeStoredDataInto(stored, info, data, what, offset);
+    }
+    yield { ioAddress: record.ioAddress, ioBlocks: record.ioBlocks, kind, data };
+  }
+}
+
+/** A buffer reused by {@link decodePackRecordsReusing}, grown on demand. */
+export class ScratchBuffer {
+  #bytes = new Uint8Array(0);
+
+  /** The first `size` bytes of the buffer (a bigger one when needed); contents undefined. */
+  take(size: number): Uint8Array {
+    if (this.#bytes.length < size) {
+      this.#bytes = new Uint8Array(Math.max(size, 2 * this.#bytes.length, 1024 * 1024));
+    }
+    return this.#bytes.subarray(0, size);
+  }
 }
 
 /** The stored bytes of `record` within `pack`'s payload. */

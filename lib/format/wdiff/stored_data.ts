@@ -4,10 +4,15 @@
  *
  * @module
  */
-import { compressIfSmaller, decompressExact } from "../../codec/mod.ts";
+import { compressIfSmaller, decompressExact, decompressExactInto } from "../../codec/mod.ts";
 import { CompressionType, type CompressionTypeCode } from "../../codec/codec.ts";
 import { checksum } from "../checksum/checksum.ts";
-import { ChecksumMismatchError, CorruptDataError, LimitExceededError } from "../../errors.ts";
+import {
+  assert,
+  ChecksumMismatchError,
+  CorruptDataError,
+  LimitExceededError,
+} from "../../errors.ts";
 
 /** Codec and level used by a writer. */
 export interface CompressionSetting {
@@ -124,13 +129,7 @@ export function decodeStoredData(
   copy = true,
 ): Uint8Array {
   if (info.compressionType === CompressionType.none) {
-    if (stored.length !== info.outputSize) {
-      throw new CorruptDataError(
-        what,
-        fileOffset,
-        `uncompressed data is ${stored.length} bytes, expected ${info.outputSize}`,
-      );
-    }
+    checkRawSize(stored, info, what, fileOffset);
     return copy ? stored.slice() : stored;
   }
   try {
@@ -141,13 +140,59 @@ export function decodeStoredData(
       fileOffset,
     );
   } catch (error) {
-    if (error instanceof CorruptDataError || error instanceof LimitExceededError) throw error;
-    // A decoder fed corrupt bytes may fail with its own error type: this is still bad input.
-    if (error instanceof Error && !(error.name === "AssertionError")) {
-      throw new CorruptDataError(what, fileOffset, `cannot decompress: ${error.message}`, {
-        cause: error,
-      });
-    }
-    throw error;
+    throw asDecodeError(error, what, fileOffset);
   }
+}
+
+/**
+ * {@link decodeStoredData} of compressed bytes into `target` (exactly `info.outputSize` bytes),
+ * e.g. a buffer reused record after record by a consumer that writes each out at once.
+ *
+ * @throws {CorruptDataError} when decompression fails or gives another size
+ */
+export function decodeStoredDataInto(
+  stored: Uint8Array,
+  info: StoredDataInfo,
+  target: Uint8Array,
+  what: string,
+  fileOffset: number,
+): void {
+  assert(target.length === info.outputSize, "target size differs from the output size");
+  if (info.compressionType === CompressionType.none) {
+    checkRawSize(stored, info, what, fileOffset);
+    target.set(stored);
+    return;
+  }
+  try {
+    decompressExactInto(info.compressionType as CompressionTypeCode, stored, target, fileOffset);
+  } catch (error) {
+    throw asDecodeError(error, what, fileOffset);
+  }
+}
+
+function checkRawSize(
+  stored: Uint8Array,
+  info: StoredDataInfo,
+  what: string,
+  fileOffset: number,
+): void {
+  if (stored.length !== info.outputSize) {
+    throw new CorruptDataError(
+      what,
+      fileOffset,
+      `uncompressed data is ${stored.length} bytes, expected ${info.outputSize}`,
+    );
+  }
+}
+
+/** The error to throw for a failed decompression (bad input is a CorruptDataError). */
+function asDecodeError(error: unknown, what: string, fileOffset: number): unknown {
+  if (error instanceof CorruptDataError || error instanceof LimitExceededError) return error;
+  // A decoder fed corrupt bytes may fail with its own error type: this is still bad input.
+  if (error instanceof Error && !(error.name === "AssertionError")) {
+    return new CorruptDataError(what, fileOffset, `cannot decompress: ${error.message}`, {
+      cause: error,
+    });
+  }
+  return error;
 }

@@ -1,0 +1,47 @@
+import { assertEquals, assertThrows, VECTORS_DIR } from "../../testing/assert.ts";
+import { ChecksumMismatchError } from "../../errors.ts";
+import { BufferedReader, MemorySource } from "../../io/stream.ts";
+import {
+  decodePackRecords,
+  decodePackRecordsReusing,
+  type RawPack,
+  ScratchBuffer,
+  SortedWdiffReader,
+} from "./sorted_reader.ts";
+
+async function packsOf(path: string): Promise<RawPack[]> {
+  const bytes = await Deno.readFile(path);
+  const reader = await SortedWdiffReader.open(new BufferedReader(new MemorySource(bytes)));
+  const packs: RawPack[] = [];
+  for await (const pack of reader.packs()) packs.push(pack);
+  return packs;
+}
+
+const NAMES = ["none", "snappy", "gzip", "lzma", "lz4", "zstd"].map((c) => `merged.${c}.wdiff`);
+
+Deno.test("decodePackRecordsReusing() gives decodePackRecords' records, one at a time", async () => {
+  for (const name of [...NAMES, "base-2M.full.sorted.wdiff"]) {
+    const scratch = new ScratchBuffer();
+    for (const pack of await packsOf(`${VECTORS_DIR}${name}`)) {
+      const expected = decodePackRecords(pack);
+      let index = 0;
+      for (const record of decodePackRecordsReusing(pack, scratch)) {
+        // Compared before the next record reuses the scratch buffer.
+        assertEquals(record, expected[index++], `${name} record ${index}`);
+      }
+      assertEquals(index, expected.length);
+    }
+  }
+});
+
+Deno.test("decodePackRecordsReusing() verifies each record's checksum before yielding it", async () => {
+  const [pack] = await packsOf(`${VECTORS_DIR}merged.snappy.wdiff`);
+  const tampered = { ...pack!, payload: pack!.payload.slice() };
+  const records = tampered.header.records;
+  const target = records.findLastIndex((record) => record.dataSize > 0);
+  const at = records[target]!.dataOffset;
+  tampered.payload[at] = tampered.payload[at]! ^ 1;
+  const decoded = decodePackRecordsReusing(tampered, new ScratchBuffer());
+  for (let i = 0; i < target; i++) decoded.next(); // the records before it are fine
+  assertThrows(() => decoded.next(), ChecksumMismatchError);
+});
