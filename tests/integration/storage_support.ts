@@ -224,11 +224,19 @@ export async function isRestorable(archive: Endpoint, gid: bigint): Promise<bool
 export async function verifyRestore(archive: Endpoint, gid: bigint, sha1: string) {
   await waitLong(`gid ${gid} restorable`, () => isRestorable(archive, gid));
   await command(archive, "restore", [VOL, String(gid)], "accept");
-  // waitLong retries failed polls: the archive's `get restored` can race with the rename of
-  // the restore's temporary image (stat of a vanished `wr_..._tmp`).
+  // As the controller's restore (controller-api.md §3.10): wait until no Restore action runs,
+  // then the gid must be restored. (The image is renamed into place just before the action
+  // ends, so polling only `get restored` races with del-restored's "running action" check.)
+  // waitLong retries failed polls: `get restored` can race with the rename of the temporary
+  // image (stat of a vanished `wr_..._tmp`).
   await waitLong(
     `restore ${gid}`,
-    async () => (await get(archive, ["restored", VOL], "lines")).includes(String(gid)),
+    async () => (await get(archive, ["num-action", VOL, "Restore"], "size")) === 0n,
+  );
+  assertEquals(
+    (await get(archive, ["restored", VOL], "lines")).includes(String(gid)),
+    true,
+    `gid ${gid} restored`,
   );
   const path = await get(archive, ["restored-path", VOL, String(gid)], "string");
   assertEquals(await sha1File(path), sha1, `restored image of gid ${gid}`);
