@@ -100,6 +100,11 @@ export class PackCompressorPool {
   }
 }
 
+/** Frees the data whole input records loaded for a pack that is built (or sent) now. */
+function releaseLoadedData(group: readonly DiffRecord[]): void {
+  for (const record of group) if (record instanceof LazyDataRecord) record.releaseData();
+}
+
 /**
  * Compresses pack groups with `workerCount` workers (1 = in this thread), in order.
  *
@@ -114,14 +119,19 @@ export async function* compressPacks(
   workerCount: number,
 ): AsyncGenerator<BuiltPack> {
   if (workerCount <= 1) {
-    for await (const group of groups) yield buildCompressedPack(group, setting);
+    for await (const group of groups) {
+      const pack = buildCompressedPack(group, setting);
+      releaseLoadedData(group);
+      yield pack;
+    }
     return;
   }
   const pool = new PackCompressorPool(workerCount);
   const inFlight: Promise<BuiltPack>[] = [];
   try {
     for await (const group of groups) {
-      inFlight.push(pool.compress(group, setting));
+      inFlight.push(pool.compress(group, setting)); // copies what it sends
+      releaseLoadedData(group);
       if (inFlight.length >= workerCount) yield await inFlight.shift()!;
     }
     while (inFlight.length > 0) yield await inFlight.shift()!;
