@@ -174,7 +174,7 @@ Deno.test("PosixFileDevice.tryReadIntoSync() reads cached data on the spot", asy
 
 Deno.test("PosixFileDevice.writeGather() writes the parts joined, small on this thread or big off it", async () => {
   const path = await tempImage(4 * 1024 * 1024);
-  const device = await PosixFileDevice.open(path);
+  const device = await PosixFileDevice.open(path, { syncWriteSizeMaxBytes: 64 * 1024 });
   try {
     const source = pattern(0, 3 * 1024 * 1024);
     // Small (synchronous) with a tiny movable part, then big (blocking pool).

@@ -155,16 +155,26 @@ export async function applyDataIos(
   let sliceStart = performance.now();
   for (const group of groupDataIos(ios)) {
     const { writes, discards } = mergeGroup(group);
-    const calls: Promise<void>[] = discards.map((io) =>
-      ddev.discard(io.offsetBytes, io.lengthBytes)
-    );
+    const calls = new Set<Promise<void>>();
+    const failures: unknown[] = [];
+    const issue = async (call: () => Promise<void>) => {
+      // At most applyCallsMax calls in flight: writes that go to the blocking pool must not
+      // queue hundreds deep ahead of the log writes.
+      while (calls.size >= WALB_ENGINE_LIMITS.applyCallsMax) await Promise.race(calls);
+      const promise = call().catch((error) => {
+        failures.push(error);
+      }).finally(() => calls.delete(promise));
+      calls.add(promise);
+    };
+    for (const io of discards) await issue(() => ddev.discard(io.offsetBytes, io.lengthBytes));
     for (const write of writes) {
-      calls.push(writeMerged(ddev, write));
+      await issue(() => writeMerged(ddev, write));
       if (slice !== undefined && performance.now() - sliceStart >= slice.sliceMs) {
         await slice.pause();
         sliceStart = performance.now();
       }
     }
     await Promise.all(calls);
+    if (failures.length > 0) throw failures[0];
   }
 }

@@ -1,7 +1,8 @@
-import { assert, assertEquals } from "../../testing/assert.ts";
+import { assert, assertEquals, assertRejects } from "../../testing/assert.ts";
 import type { BlockDevice } from "../block/block_device.ts";
 import { MemoryDevice } from "../block/memory_device.ts";
 import { applyDataIos, type DataIo, groupDataIos, mergeGroup } from "./data_io.ts";
+import { WALB_ENGINE_LIMITS } from "./limits.ts";
 
 function write(offsetBytes: number, lengthBytes: number, fill: number): DataIo {
   return { offsetBytes, lengthBytes, data: new Uint8Array(lengthBytes).fill(fill) };
@@ -86,4 +87,25 @@ Deno.test("applyDataIos() pauses between writes once a slice of time is used", a
   assertEquals(pauses, 3, "a pause after every write with a zero slice");
   const image = await ddev.read(0, 8704);
   assertEquals([image[0], image[4096], image[8192]], [1, 2, 3]);
+});
+
+Deno.test("applyDataIos() keeps at most applyCallsMax calls in flight and reports a failure", async () => {
+  const ddev: BlockDevice = new MemoryDevice({ sizeBytes: 1 << 20 });
+  let running = 0;
+  let most = 0;
+  const plainWrite = ddev.write.bind(ddev);
+  ddev.write = async (offsetBytes: number, data: Uint8Array) => {
+    running++;
+    most = Math.max(most, running);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    running--;
+    if (offsetBytes === 4096 * 5) throw new Error("bad sector");
+    await plainWrite(offsetBytes, data);
+  };
+  const ios = Array.from({ length: 20 }, (_, index) => write(index * 4096, 512, index + 1));
+  const error = await assertRejects(() => applyDataIos(ddev, ios), Error, "bad sector");
+  assert(error instanceof Error);
+  assertEquals(most, WALB_ENGINE_LIMITS.applyCallsMax);
+  assertEquals(running, 0, "every call settled before the failure was reported");
+  assertEquals((await ddev.read(4096 * 19, 1))[0], 20, "later writes still ran");
 });

@@ -23,22 +23,26 @@ export const WALB_ENGINE_LIMITS = {
   /** Default `log_flush_interval_mb` (wdevc default): flush the ldev after this much log. */
   logFlushIntervalMbDefault: 16,
   /**
-   * Packs applied to the ddev in one round (their non-overlapping IOs run together, touching
-   * writes merged into one gather write). Small writes to a file ddev are written on the
-   * main thread (PosixFileDevice.writeGather) and big merged ones go to the blocking pool, so
-   * a round no longer floods the pool ahead of the ldev writes (with one pwrite per IO on the
-   * pool, 4 packs per round cut 4 KiB random writes from ~11k to 5-9k IOPS; session 1). A
-   * round's synchronous writes are sliced (applySliceMs) and the engine yields to the event
-   * loop between rounds. Measured on the busy 2-core VM with 4 KiB QD 32 random writes
-   * (noisy): 4-16 packs per round 10-16k IOPS, 64 packs 13-27k, 128-256 packs 12-19k.
+   * Packs applied to the ddev in one round (their non-overlapping IOs run together, at most
+   * applyCallsMax calls in flight, touching writes merged into one gather write). With one
+   * pwrite per IO and no bound on calls in flight, 4 packs per round cut 4 KiB random writes
+   * from ~11k to 5-9k IOPS (session 1: ~32 pwrites queued in the blocking pool ahead of the
+   * ldev writes); bounded, 64 packs per round apply a 1 MiB NBD write (32 packs of 32 KiB)
+   * in one round and one pwritev.
    */
   applyPacksMax: 64,
   /**
-   * Longest stretch the applier issues ddev writes without letting the event loop run [ms]:
-   * small writes to a file ddev are synchronous (a round of 64 packs of 4 KiB writes took 4-12
-   * ms on the busy VM), and NBD replies and log writes should not wait behind them.
+   * Longest stretch the applier issues ddev writes without letting the event loop run [ms],
+   * for ddevs whose writes complete on this thread (memory; PosixFileDevice with
+   * syncWriteSizeMaxBytes, where a round of 64 packs of 4 KiB writes took 4-12 ms on the busy
+   * VM): NBD replies and log writes should not wait behind them.
    */
   applySliceMs: 1,
+  /**
+   * ddev calls the applier keeps in flight: enough to overlap big writes on the blocking pool,
+   * few enough that they never queue deep ahead of the log writes acknowledgements wait for.
+   */
+  applyCallsMax: 8,
   /** Parts of one gather write to the ddev (Linux IOV_MAX). */
   gatherPartsMax: 1024,
   /** Packs written to the ldev in one batch (driver `n_pack_bulk` default). */
