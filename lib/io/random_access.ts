@@ -78,6 +78,8 @@ export class FileRandomAccess implements RandomAccessSource {
   /** Size in bytes, as given at construction (a file growing later is not seen). */
   readonly size: number;
   #file: Deno.FsFile;
+  /** The file's read position after our last read (-1 unknown): a seek there is skipped. */
+  #position = -1;
   /**
    * Wraps an open file; prefer {@link FileRandomAccess.open}, which takes the size itself.
    *
@@ -148,7 +150,9 @@ export class FileRandomAccess implements RandomAccessSource {
   readInto(offset: number, target: Uint8Array): void {
     const length = target.length;
     checkRange(this.size, offset, length);
-    this.#file.seekSync(offset, Deno.SeekMode.Start);
+    // Sequential readers (a sorted wdiff) read where the last read ended: no seek needed.
+    if (offset !== this.#position) this.#file.seekSync(offset, Deno.SeekMode.Start);
+    this.#position = -1; // unknown until this read completes
     let done = 0;
     while (done < length) {
       const n = this.#file.readSync(target.subarray(done));
@@ -161,6 +165,7 @@ export class FileRandomAccess implements RandomAccessSource {
       }
       done += n;
     }
+    this.#position = offset + length;
   }
 
   /** Closes the file; the object is unusable afterwards. */
