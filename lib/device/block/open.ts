@@ -18,6 +18,8 @@ export interface OpenBlockDeviceOptions {
   direct?: boolean;
   /** Open read-only (default false). */
   readOnly?: boolean;
+  /** Buffered files: see PosixFileDeviceOptions.syncWriteSizeMaxBytes (default 0). */
+  syncWriteSizeMaxBytes?: number;
 }
 
 /**
@@ -54,6 +56,9 @@ export async function openBlockDevice(
   const readOnly = options.readOnly ?? false;
   const direct = options.direct ?? stat.isBlockDevice;
   if (direct) return await DirectDevice.open(path, { readOnly });
-  if (PosixFileDevice.available) return await PosixFileDevice.open(path, { readOnly });
+  if (PosixFileDevice.available) {
+    const syncWriteSizeMaxBytes = options.syncWriteSizeMaxBytes ?? 0;
+    return await PosixFileDevice.open(path, { readOnly, syncWriteSizeMaxBytes });
+  }
   return await FileDevice.open(path, { readOnly });
 }

@@ -29,9 +29,8 @@ export interface PosixFileDeviceOptions {
    * goes to the blocking pool). A 4 KiB page-cache write there costs ~5 µs of CPU against
    * ~15-25 µs through the pool, but files have no RWF_NOWAIT for buffered writes (EOPNOTSUPP on
    * ext4): a write that waits for the journal or for dirty-page throttling holds the event
-   * loop. Measured on the busy 2-core VM (4 KiB QD 32 random writes through the userland
-   * device): 64 KiB here gave 9.6-12.8 s/GB of CPU but p99 36-66 ms and 7-12k IOPS; the pool
-   * (8 calls in flight) 13.5-15.6 s/GB, p99 17-25 ms and 10-18k IOPS.
+   * loop. So once a write here takes over {@link SYNC_WRITE_STALL_MS}, writes go to the pool
+   * for {@link SYNC_WRITE_BACKOFF_MS}.
    */
   syncWriteSizeMaxBytes?: number;
 }
@@ -45,6 +44,12 @@ const CACHED_READ_SIZE_MAX = 64 * 1024;
 
 /** ArrayBuffers below this size may live in V8's movable heap (libc.ts MOVABLE_SIZE_MAX). */
 const MOVABLE_BUFFER_SIZE_MAX = 4096;
+
+/** A synchronous write slower than this [ms] waited for something (journal, throttling). */
+const SYNC_WRITE_STALL_MS = 1;
+
+/** How long writes go to the blocking pool after a stalled synchronous write [ms]. */
+const SYNC_WRITE_BACKOFF_MS = 1000;
 
 /**
  * Largest {@link PosixFileDevice.tryReadIntoSync} [bytes]: a 1 MiB copy from the page cache
@@ -87,6 +92,8 @@ export class PosixFileDevice implements BlockDevice {
   #canReadCached = true;
   #sizeBytes: number;
   #syncWriteSizeMaxBytes: number;
+  /** Synchronous writes are off until then (performance.now() ms) after a stall. */
+  #syncPausedUntilMs = 0;
 
   private constructor(
     file: LibcFile,
@@ -300,7 +307,8 @@ export class PosixFileDevice implements BlockDevice {
     lengthBytes: number,
   ): Promise<void> {
     if (parts.length > IOV_MAX) throw new RangeError(`gather write of more than ${IOV_MAX} parts`);
-    const sync = lengthBytes <= this.#syncWriteSizeMaxBytes;
+    const start = performance.now();
+    const sync = lengthBytes <= this.#syncWriteSizeMaxBytes && start >= this.#syncPausedUntilMs;
     if (!sync && parts.some((part) => part.buffer.byteLength < MOVABLE_BUFFER_SIZE_MAX)) {
       // A small ArrayBuffer may move: the blocking pool must not see it.
       let position = 0;
@@ -311,6 +319,9 @@ export class PosixFileDevice implements BlockDevice {
       return;
     }
     const count = await this.#file.pwritevFrom(parts, offsetBytes, { sync });
+    if (sync && performance.now() - start > SYNC_WRITE_STALL_MS) {
+      this.#syncPausedUntilMs = performance.now() + SYNC_WRITE_BACKOFF_MS;
+    }
     if (count >= lengthBytes) return;
     // Short write: finish the rest with plain writes.
     let position = 0;

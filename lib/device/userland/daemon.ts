@@ -46,14 +46,27 @@ export interface WalbDaemonOptions {
   directDdev?: boolean;
 }
 
+/**
+ * Small ddev writes of a buffered file run on the main thread (a page-cache copy costs less
+ * CPU than a blocking-pool round trip; the device falls back to the pool for a second after a
+ * write that stalled). Measured on the busy 2-core VM, 4 KiB QD 32 random writes: 64 KiB here
+ * 19-20k IOPS at 9-11 s/GB of daemon CPU, p99 20-22 ms; every write on the pool 17-18k IOPS at
+ * 15 s/GB, p99 11-12 ms.
+ */
+const DDEV_SYNC_WRITE_SIZE_MAX_BYTES = 64 * 1024;
+
 /** Opens a device, with O_DIRECT when asked and supported, else buffered. */
-async function openDevice(path: string, direct: boolean): Promise<BlockDevice> {
-  if (!direct) return await openBlockDevice(path);
+async function openDevice(
+  path: string,
+  direct: boolean,
+  syncWriteSizeMaxBytes = 0,
+): Promise<BlockDevice> {
+  if (!direct) return await openBlockDevice(path, { syncWriteSizeMaxBytes });
   try {
     return await openBlockDevice(path, { direct: true });
   } catch (error) {
     if (!(error instanceof BlockIoError) || error.code !== "EINVAL") throw error;
-    return await openBlockDevice(path, { direct: false });
+    return await openBlockDevice(path, { direct: false, syncWriteSizeMaxBytes });
   }
 }
 
@@ -141,7 +154,11 @@ export class WalbDaemon {
       );
       opened.push(ldev);
       const ddev = traceClose(
-        await openDevice(options.ddevPath, options.directDdev ?? false),
+        await openDevice(
+          options.ddevPath,
+          options.directDdev ?? false,
+          DDEV_SYNC_WRITE_SIZE_MAX_BYTES,
+        ),
         `ddev ${options.ddevPath}`,
       );
       opened.push(ddev);

@@ -5,8 +5,8 @@
  * always wins (§9 "need not reproduce": only the order of overlapping IOs matters).
  *
  * Within a group of non-overlapping IOs, writes that touch end to end are merged into one
- * gather write (`pwritev` on a file): a 1 MiB NBD write logged as 32 packs of 32 KiB goes to
- * the ddev in one call, not 32.
+ * gather write (`pwritev` on a file): sequential 4 KiB writes logged as packs of 8 records go
+ * to the ddev in one call per round, not one per record.
  *
  * @module
  */

@@ -27,8 +27,8 @@ export const WALB_ENGINE_LIMITS = {
    * applyCallsMax calls in flight, touching writes merged into one gather write). With one
    * pwrite per IO and no bound on calls in flight, 4 packs per round cut 4 KiB random writes
    * from ~11k to 5-9k IOPS (session 1: ~32 pwrites queued in the blocking pool ahead of the
-   * ldev writes); bounded, 64 packs per round apply a 1 MiB NBD write (32 packs of 32 KiB)
-   * in one round and one pwritev.
+   * ldev writes); bounded, 64 packs per round let sequential writes merge into few big
+   * pwritev calls.
    */
   applyPacksMax: 64,
   /**
