@@ -1,9 +1,10 @@
 import { assert, assertEquals, assertThrows, toHex } from "../lib/testing/assert.ts";
 import { seededPrng } from "../lib/testing/random.ts";
-import { zstdNodeCodec } from "../lib/codec/zstd.ts";
+import { nodeZstdCodec } from "../lib/codec/zstd.ts";
 import { LibzstdError, loadLibzstd } from "./libzstd.ts";
 
 const zstd = loadLibzstd();
+const zstdNodeCodec = nodeZstdCodec(await import("node:zlib"));
 const ignore = zstd === undefined;
 
 /** Random, periodic and mixed blocks of the sizes wdiffs and bulks use. */
