@@ -338,9 +338,29 @@ export class Packet {
     if (n < PACKET_DIRECT_READ_SIZE_MIN) {
       return await this.read(what, (r) => r.bytes(n, what).slice(), n);
     }
-    await this.flush();
-    // Large: the buffered part, then the rest read straight into the result.
     const target = new Uint8Array(n);
+    await this.readBytesInto(target, what);
+    return target;
+  }
+
+  /**
+   * Fills `target` with the next `target.length` raw bytes: a caller reusing one buffer for
+   * many large values saves an allocation (and its zeroing) per value. Values of 32 KiB or
+   * more are read straight from the socket into `target`. After a failure the bytes already
+   * received are not consumed (a timeout may be retried), but `target` may still receive the
+   * bytes of a read left pending: pass a different buffer to the retry.
+   *
+   * @throws {ConnectionClosedError} when the peer closed before the first byte
+   * @throws {CorruptDataError} when the stream ends inside the value
+   */
+  async readBytesInto(target: Uint8Array, what: string): Promise<void> {
+    const n = target.length;
+    if (n < PACKET_DIRECT_READ_SIZE_MIN) {
+      target.set(await this.read(what, (r) => r.bytes(n, what), n));
+      return;
+    }
+    await this.flush();
+    // Large: the buffered part, then the rest read straight into the target.
     let filled = Math.min(n, this.#end - this.#start);
     target.set(this.#input.subarray(this.#start, this.#start + filled));
     this.#start += filled;
@@ -362,7 +382,6 @@ export class Packet {
       throw error;
     }
     this.#position += n;
-    return target;
   }
 
   /** Puts `bytes` back in front of the buffered input. */

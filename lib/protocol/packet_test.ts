@@ -239,3 +239,22 @@ Deno.test("Packet.readBytes() of a large value can be retried after a timeout", 
   assertEquals(toHex(await retry), toHex(value));
   assertEquals(clock.pendingCount, 0);
 });
+
+Deno.test("Packet.readBytesInto() fills one reused buffer with successive values", async () => {
+  const { server, clientEnd } = packetPair();
+  const first = new Uint8Array(70_000).map((_, i) => i % 199);
+  const second = new Uint8Array(50_000).map((_, i) => (i * 3) % 197);
+  await clientEnd.write(Uint8Array.of(...first.subarray(0, 500)));
+  const buffer = new Uint8Array(100_000);
+  const reading = server.readBytesInto(buffer.subarray(0, first.length), "first");
+  await clientEnd.write(first.slice(500));
+  await clientEnd.write(second);
+  await clientEnd.write(Uint8Array.of(1, 2, 3));
+  await reading;
+  assertEquals(toHex(buffer.subarray(0, first.length)), toHex(first));
+  await server.readBytesInto(buffer.subarray(0, second.length), "second");
+  assertEquals(toHex(buffer.subarray(0, second.length)), toHex(second));
+  await server.readBytesInto(buffer.subarray(0, 3), "small");
+  assertEquals(toHex(buffer.subarray(0, 3)), "010203");
+  assertEquals(server.position, first.length + second.length + 3);
+});

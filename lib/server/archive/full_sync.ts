@@ -18,7 +18,12 @@ import {
   type CompressionTypeCode,
   type CompressOpt,
 } from "../../codec/codec.ts";
-import { ChecksumMismatchError, CorruptDataError, LimitExceededError } from "../../errors.ts";
+import {
+  assert,
+  ChecksumMismatchError,
+  CorruptDataError,
+  LimitExceededError,
+} from "../../errors.ts";
 import { checksum } from "../../format/checksum/checksum.ts";
 import { formatMetaSnap, metaState, readMetaSnap } from "../../format/meta/mod.ts";
 import { FULL_SYNC_LIMITS } from "../../limits.ts";
@@ -143,6 +148,7 @@ export async function receiveFullSyncStream(
     : undefined;
   const codec = getCodec(options.compression.type);
   const queue: QueuedBulk[] = [];
+  let receiveBuffer: Uint8Array | undefined;
   try {
     for (let offsetLb = 0n; offsetLb < options.sizeLb;) {
       options.signal?.throwIfAborted();
@@ -157,16 +163,24 @@ export async function receiveFullSyncStream(
           throw new LimitExceededError(what, FULL_SYNC_STORED_SIZE_MAX, storedSize);
         }
         item.expected = await packet.readU32(`${what} checksum`);
-        const stored = await packet.readBytes(Number(storedSize), what, FULL_SYNC_STORED_SIZE_MAX);
         if (pool === undefined) {
+          // Decoded at once: one receive buffer serves every bulk (no allocation per bulk).
+          receiveBuffer ??= new Uint8Array(FULL_SYNC_STORED_SIZE_MAX);
+          const stored = receiveBuffer.subarray(0, Number(storedSize));
+          await packet.readBytesInto(stored, what);
           const actual = checksum(stored, 0);
           if (actual !== item.expected) {
             throw new ChecksumMismatchError(what, streamOffset, actual, item.expected);
           }
           const data = codec.decompress(stored, lengthLb * LB);
-          if (data.buffer !== stored.buffer) releaseBytes(stored); // ours: freed at once
+          assert(data.buffer !== receiveBuffer.buffer, "decompressed data is a fresh buffer");
           item.decoded = Promise.resolve({ checksum: actual, data });
         } else {
+          const stored = await packet.readBytes(
+            Number(storedSize),
+            what,
+            FULL_SYNC_STORED_SIZE_MAX,
+          );
           item.decoded = pool.decode(stored, lengthLb * LB, options.compression.type);
           item.decoded.catch(() => {}); // awaited in turn by writeQueued
         }

@@ -292,8 +292,11 @@ export async function mergeFiles(
         context.store.filePath(volId, createDiffFileName(result)),
       );
       await context.store.fs.syncDir(context.store.volumeDir(volId));
-      await removeDiffFiles(context, volume, diffs);
+      // The list changes in one step (a reader never sees it part-way, e.g. num-diff passing
+      // through the final count while the inputs go one by one), then the files go.
+      for (const diff of diffs) volume.diffs.remove(diff);
       volume.diffs.add(result);
+      await removeDiffFiles(context, volume, diffs);
     });
     return result;
   } catch (error) {
