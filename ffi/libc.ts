@@ -153,6 +153,14 @@ const SYMBOLS = {
   posix_memalign: { parameters: ["buffer", "usize", "usize"], result: "i32" },
   free: { parameters: ["pointer"], result: "void" },
   strerror: { parameters: ["i32"], result: "pointer" },
+  lio_listio_async: {
+    name: "lio_listio",
+    parameters: ["i32", "pointer", "i32", "pointer"],
+    result: "i32",
+    nonblocking: true,
+  },
+  aio_error: { parameters: ["pointer"], result: "i32" },
+  aio_return: { parameters: ["pointer"], result: "isize" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
@@ -206,6 +214,14 @@ function failAfterAsync(call: string, path: string, replay: () => number | bigin
  * native memory, because the pointer is used on another thread after this one moved on.
  */
 const MOVABLE_SIZE_MAX = 4096;
+
+/** `struct aiocb` (glibc, x86-64): size and field offsets used by {@link LibcFile.pwriteList}. */
+const AIOCB_SIZE = 168;
+const AIOCB = { fildes: 0, opcode: 4, buf: 16, nbytes: 24, sigevNotify: 32 + 12, offset: 128 };
+/** `lio_listio` constants: LIO_WRITE opcode, LIO_WAIT mode, SIGEV_NONE notification. */
+const LIO_WRITE = 1;
+const LIO_WAIT = 0;
+const SIGEV_NONE = 1;
 
 /** Most buffers one `pwritev` takes (`IOV_MAX` on Linux). */
 export const IOV_MAX = 1024;
@@ -485,6 +501,61 @@ export class LibcFile {
     } finally {
       native?.free();
     }
+  }
+
+  /**
+   * Many `pwrite`s in one call off the main thread: `lio_listio(LIO_WAIT)` hands them to
+   * glibc's AIO thread, which runs the requests of one descriptor one after another, so the
+   * event loop pays one blocking-pool round trip for the whole list, not one per write. The
+   * writes must not overlap (their order is not kept), and each `data` must lie in an
+   * ArrayBuffer of at least 4 KiB (see {@link preadInto}).
+   *
+   * @returns per write, the byte count written, or -errno when it failed (a short count or an
+   *   error is the caller's to finish or report, e.g. with {@link pwriteFrom})
+   */
+  async pwriteList(
+    writes: readonly { offsetBytes: number; data: Uint8Array }[],
+  ): Promise<number[]> {
+    const fd = this.#checkOpen("lio_listio");
+    const count = writes.length;
+    if (count === 0) return [];
+    // One native-heap ArrayBuffer (never moved by V8) holds the aiocbs, then the pointer list.
+    const memory = new Uint8Array(Math.max(MOVABLE_SIZE_MAX, count * (AIOCB_SIZE + 8)));
+    const view = new DataView(memory.buffer);
+    const base = BigInt(Deno.UnsafePointer.value(pointerOf(memory)));
+    const listOffset = count * AIOCB_SIZE;
+    for (const [index, write] of writes.entries()) {
+      if (write.data.buffer.byteLength < MOVABLE_SIZE_MAX || write.data.byteLength === 0) {
+        throw new RangeError("Cannot lio_listio an empty or movable buffer");
+      }
+      const at = index * AIOCB_SIZE;
+      view.setInt32(at + AIOCB.fildes, fd, true);
+      view.setInt32(at + AIOCB.opcode, LIO_WRITE, true);
+      view.setBigUint64(
+        at + AIOCB.buf,
+        BigInt(Deno.UnsafePointer.value(pointerOf(write.data))),
+        true,
+      );
+      view.setBigUint64(at + AIOCB.nbytes, BigInt(write.data.byteLength), true);
+      view.setInt32(at + AIOCB.sigevNotify, SIGEV_NONE, true);
+      view.setBigInt64(at + AIOCB.offset, BigInt(write.offsetBytes), true);
+      view.setBigUint64(listOffset + index * 8, base + BigInt(at), true);
+    }
+    const list = Deno.UnsafePointer.create(base + BigInt(listOffset));
+    await lib().lio_listio_async(LIO_WAIT, list, count, null);
+    const results: number[] = [];
+    for (let index = 0; index < count; index++) {
+      const cb = Deno.UnsafePointer.create(base + BigInt(index * AIOCB_SIZE));
+      const errno = lib().aio_error(cb);
+      // Not started (lio_listio could not queue it) or failed: report -errno.
+      results.push(errno === 0 ? Number(lib().aio_return(cb)) : -Math.max(errno, 1));
+    }
+    // Uses after the await keep `memory` (and the caller keeps `writes`) alive while the AIO
+    // thread works: the garbage collector must not free them under it.
+    if (memory.byteLength < count * AIOCB_SIZE || writes.length !== count) {
+      throw new RangeError("Cannot lio_listio: the list changed");
+    }
+    return results;
   }
 
   /**

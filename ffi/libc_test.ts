@@ -198,3 +198,39 @@ Deno.test("LibcFile.pwritevFrom() gathers parts at an offset, on or off this thr
     assertEquals(closed.code, "EBADF");
   });
 });
+
+Deno.test("LibcFile.pwriteList() writes a list through lio_listio and reports each result", async () => {
+  await withTempFile(async (path) => {
+    const file = LibcFile.open(path, { flags: O.RDWR });
+    try {
+      const run = new Uint8Array(64 * 1024);
+      for (let index = 0; index < run.length; index++) run[index] = index % 251;
+      const writes = Array.from({ length: 40 }, (_, index) => ({
+        offsetBytes: (39 - index) * 8192,
+        data: run.subarray(index * 1024, index * 1024 + 4096),
+      }));
+      const results = await file.pwriteList(writes);
+      assertEquals(results, writes.map(() => 4096));
+      for (const write of [writes[0]!, writes[17]!, writes[39]!]) {
+        const back = new Uint8Array(4096);
+        assertEquals(await file.preadInto(back, write.offsetBytes), 4096);
+        assertEquals(back, write.data);
+      }
+      assertEquals(await file.pwriteList([]), []);
+      await assertRejects(
+        () => file.pwriteList([{ offsetBytes: 0, data: Uint8Array.of(1) }]),
+        RangeError,
+        "movable",
+      );
+    } finally {
+      file.close();
+    }
+    const readOnly = LibcFile.open(path, { flags: O.RDONLY });
+    try {
+      const [result] = await readOnly.pwriteList([{ offsetBytes: 0, data: new Uint8Array(4096) }]);
+      assertEquals(result, -9, "EBADF: not open for writing");
+    } finally {
+      readOnly.close();
+    }
+  });
+});

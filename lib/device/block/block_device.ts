@@ -78,6 +78,11 @@ export interface BlockDevice {
    * whole; at most 1024 parts.
    */
   writeGather?(offsetBytes: number, parts: readonly Uint8Array[]): Promise<void>;
+  /**
+   * Optional list write: all of `writes`, which must not overlap, in any order, as one call
+   * (PosixFileDevice: one `lio_listio`). Each write follows the rules of {@link write}.
+   */
+  writeList?(writes: readonly { offsetBytes: number; data: Uint8Array }[]): Promise<void>;
   /** Makes `[offsetBytes, offsetBytes + lengthBytes)` read as zeroes. */
   writeZeroes(offsetBytes: number, lengthBytes: number): Promise<void>;
   /** Tells the device the range is unused (hole punch, BLKDISCARD); content unspecified. */

@@ -98,6 +98,26 @@ export function blockDeviceConformance(
     assert(isZero(await device.read(offset + length, unit)), "nothing after");
   });
 
+  test("writeList() writes every entry, in place", async (device) => {
+    if (device.writeList === undefined) return;
+    const unit = Math.max(device.alignmentBytes, 4096);
+    const source = pattern(0, 64 * unit, 9);
+    const writes = Array.from({ length: 20 }, (_, index) => ({
+      offsetBytes: (40 - 2 * index) * unit,
+      data: source.subarray(index * unit, (index + 1) * unit),
+    }));
+    writes.push({ offsetBytes: unit, data: Uint8Array.from(source.subarray(0, unit)) });
+    await device.writeList(writes);
+    for (const write of writes) {
+      assertEquals(await device.read(write.offsetBytes, unit), write.data);
+    }
+    assert(isZero(await device.read(3 * unit, unit)), "between the writes");
+    await assertRejects(
+      () => device.writeList!([{ offsetBytes: device.sizeBytes, data: source.subarray(0, unit) }]),
+      BlockRangeError,
+    );
+  });
+
   test("reads back what was written, at the start, the middle and the end", async (device) => {
     const unit = Math.max(device.alignmentBytes, 4096);
     const places = [0, 3 * unit, device.sizeBytes - unit];

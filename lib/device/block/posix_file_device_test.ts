@@ -197,3 +197,27 @@ Deno.test("PosixFileDevice.writeGather() writes the parts joined, small on this 
     await Deno.remove(path);
   }
 });
+
+Deno.test("PosixFileDevice.writeList() writes movable and empty entries one by one", async () => {
+  const path = await tempImage(1024 * 1024);
+  const device = await PosixFileDevice.open(path);
+  try {
+    const big = pattern(0, 8192);
+    await device.writeList([
+      { offsetBytes: 100, data: Uint8Array.of(7, 8) }, // movable: written alone
+      { offsetBytes: 200, data: new Uint8Array(0) },
+      { offsetBytes: 4096, data: big.subarray(0, 4096) },
+    ]);
+    assertEquals(await device.read(100, 2), Uint8Array.of(7, 8));
+    assertEquals(await device.read(4096, 4096), big.subarray(0, 4096));
+    await device.close();
+    await assertRejects(
+      () => device.writeList([{ offsetBytes: 0, data: big }]),
+      BlockIoError,
+      "closed",
+    );
+  } finally {
+    await device.close();
+    await Deno.remove(path);
+  }
+});

@@ -167,7 +167,20 @@ export async function applyDataIos(
       calls.add(promise);
     };
     for (const io of discards) await issue(() => ddev.discard(io.offsetBytes, io.lengthBytes));
-    for (const write of writes) {
+    let merged = writes;
+    if (ddev.writeList !== undefined) {
+      // Single-part writes of the group (random IOs) go as one list write.
+      const singles = writes.filter((write) => write.parts.length === 1);
+      merged = writes.filter((write) => write.parts.length > 1);
+      if (singles.length > 0) {
+        const list = singles.map((write) => ({
+          offsetBytes: write.offsetBytes,
+          data: write.parts[0]!,
+        }));
+        await issue(() => ddev.writeList!(list));
+      }
+    }
+    for (const write of merged) {
       await issue(() => writeMerged(ddev, write));
       if (slice !== undefined && performance.now() - sliceStart >= slice.sliceMs) {
         await slice.pause();

@@ -109,3 +109,22 @@ Deno.test("applyDataIos() keeps at most applyCallsMax calls in flight and report
   assertEquals(running, 0, "every call settled before the failure was reported");
   assertEquals((await ddev.read(4096 * 19, 1))[0], 20, "later writes still ran");
 });
+
+Deno.test("applyDataIos() sends a group's single-part writes as one list write", async () => {
+  const ddev: BlockDevice = new MemoryDevice({ sizeBytes: 1 << 20 });
+  const lists: number[] = [];
+  ddev.writeList = async (writes) => {
+    lists.push(writes.length);
+    for (const write of writes) await ddev.write(write.offsetBytes, write.data);
+  };
+  await applyDataIos(ddev, [
+    write(0, 512, 1),
+    write(8192, 512, 2),
+    write(16384, 512, 3),
+    write(16896, 512, 4), // touches the previous one: merged, not listed
+    write(0, 512, 5), // overlaps: next group
+  ]);
+  assertEquals(lists, [2, 1]);
+  const image = await ddev.read(0, 17408);
+  assertEquals([image[0], image[8192], image[16384], image[16896]], [5, 2, 3, 4]);
+});
