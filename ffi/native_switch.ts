@@ -1,5 +1,5 @@
 /**
- * The operator's switch for native codec libraries (libsnappy, liblzma through FFI):
+ * The operator's switch for native codec libraries (libsnappy, liblzma, libzstd, zlib through FFI):
  * `WALB_NATIVE_CODECS=0` makes every thread use the embedded codecs instead, e.g. to rule the
  * system libraries out when chasing a problem, or to test the embedded path on a host that has
  * them. FFI must also be allowed.
