@@ -2,7 +2,7 @@
  * Optional binding to the system libsnappy (Debian `libsnappy1v5`) through its C API
  * (`snappy-c.h`): the library walb-tools itself links. Why: the WebAssembly build of snappy we
  * embed compresses random 256 KiB blocks at ~1.5 GB/s and decompresses at ~3 GB/s; the native
- * library is 4–30× faster on the same data, with byte-identical output, and the codec is on
+ * library (the original's own, so its bytes are the original's) is 4–30× faster, and the codec is on
  * every server's and tool's hot path (full backup, wlog conversion, merges).
  *
  * Loading is lazy and never throws: {@link loadLibsnappy} returns undefined when FFI is not
