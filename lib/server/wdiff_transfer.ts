@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { CorruptDataError, ProtocolError } from "../errors.ts";
+import { assert, CorruptDataError, ProtocolError } from "../errors.ts";
 import { type MetaDiff, readMetaDiff, writeMetaDiff } from "../format/meta/mod.ts";
 import {
   checkRecordOrder,
@@ -102,6 +102,17 @@ export async function runWdiffTransferClient(
   return reply;
 }
 
+/** Options of {@link receiveWdiffPacks}. */
+export interface ReceiveWdiffOptions {
+  /** Checked between packs (force stop, shutdown). */
+  signal?: AbortSignal;
+  /**
+   * Read every payload into one buffer (up to 32 MiB, allocated once) instead of a fresh one
+   * per pack: the caller must be done with a pack before it asks for the next one.
+   */
+  reusePayloadBuffer?: boolean;
+}
+
 /**
  * Server side: reads the pack stream until End, validating every pack (block checksum,
  * records, data checksums, order across packs) before yielding it.
@@ -112,10 +123,12 @@ export async function runWdiffTransferClient(
  */
 export async function* receiveWdiffPacks(
   packet: Packet,
-  signal?: AbortSignal,
+  options: ReceiveWdiffOptions = {},
 ): AsyncGenerator<ReceivedPack> {
+  const signal = options.signal;
   let previousEnd = 0;
   let offset = 0;
+  let payloadBuffer: Uint8Array | undefined;
   for (;;) {
     signal?.throwIfAborted();
     const control = await readStreamControl(packet, "wdiff pack stream control");
@@ -138,11 +151,20 @@ export async function* receiveWdiffPacks(
         `total_size ${header.totalSize} differs from the announced size ${size}`,
       );
     }
-    const payload = await packet.readBytes(
-      header.totalSize,
-      "wdiff pack payload",
-      LIMITS.wdiffPackDataSizeMax,
-    );
+    let payload: Uint8Array;
+    if (options.reusePayloadBuffer === true) {
+      // totalSize = size - 4096, and size was read against WDIFF_TRANSFER_PACK_SIZE_MAX.
+      assert(header.totalSize <= LIMITS.wdiffPackDataSizeMax, "pack payload within the limit");
+      payloadBuffer ??= new Uint8Array(LIMITS.wdiffPackDataSizeMax);
+      payload = payloadBuffer.subarray(0, header.totalSize);
+      await packet.readBytesInto(payload, "wdiff pack payload");
+    } else {
+      payload = await packet.readBytes(
+        header.totalSize,
+        "wdiff pack payload",
+        LIMITS.wdiffPackDataSizeMax,
+      );
+    }
     for (const [i, record] of header.records.entries()) {
       const at = offset + PACK_HEADER_FIXED_SIZE + i * SORTED_RECORD_SIZE;
       previousEnd = checkRecordOrder(record, previousEnd, `wdiff record ${i}`, at);

@@ -139,7 +139,12 @@ async function receiveFile(
       const buffered = new BufferedWriter(file);
       const writer = new SortedWdiffWriter(buffered, { uuid: header.uuid });
       let sinceSync = 0;
-      for await (const pack of receiveWdiffPacks(server.packet, server.signal)) {
+      // Each pack is written (copied or sent to the file) before the next one is read.
+      const packs = receiveWdiffPacks(server.packet, {
+        signal: server.signal,
+        reusePayloadBuffer: true,
+      });
+      for await (const pack of packs) {
         if (volume.stop.isForce) throw new RequestError(`${FN}:force stopped:${volume.volId}`);
         await writer.addPack(pack.block, pack.payload);
         sinceSync += pack.block.length + pack.payload.length;
