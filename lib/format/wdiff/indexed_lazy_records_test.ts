@@ -18,7 +18,8 @@ Deno.test("IndexedWdiffReader.lazyRecords() gives records()'s data, whole images
   });
   const written: DiffRecord[] = [];
   for (let i = 0; i < 40; i++) {
-    const ioBlocks = 1 + prng.int(64);
+    // Pieces are power-of-two sized and aligned: such a record is stored whole unless overwritten.
+    const ioBlocks = 2 ** prng.int(7);
     const data = prng.chance(0.5)
       ? prng.bytes(ioBlocks * 512)
       : new Uint8Array(ioBlocks * 512).map((_, j) => (j >> 4) % 7);
@@ -30,6 +31,14 @@ Deno.test("IndexedWdiffReader.lazyRecords() gives records()'s data, whole images
       await writer.add({ ioAddress: prng.int(2000), ioBlocks: 8, kind: "discard", data: null });
     }
   }
+  // One record nothing overwrites.
+  const last: DiffRecord = {
+    ioAddress: 50 * 64,
+    ioBlocks: 64,
+    kind: "normal",
+    data: new Uint8Array(64 * 512).map((_, j) => j % 13),
+  };
+  await writer.add({ ...last, data: last.data!.slice() });
   await writer.close();
   const reader = await IndexedWdiffReader.open(new MemoryRandomAccess(sink.bytes()));
   const plain: DiffRecord[] = [];
