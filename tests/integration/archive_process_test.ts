@@ -132,9 +132,15 @@ async function startArchive(
     stdout: "null",
     stderr: "null",
   }).spawn();
+  // Ready = a request answered, not a bare connect: the server probes its port by listening
+  // once before it installs its signal handlers, and a connect to that probe is no proof.
+  const endpoint: Endpoint = {
+    net: new DenoNet({ clock: realClock }),
+    addr: { hostname: "127.0.0.1", port },
+  };
   for (let i = 0;; i++) {
     try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      assertEquals(await get(endpoint, ["host-type"], "string"), "archive");
       return child;
     } catch (error) {
       if (i > 200) {
