@@ -233,6 +233,35 @@ function pointerOf(bytes: Uint8Array): Deno.PointerObject {
   return pointer;
 }
 
+let alignedBytesUsable: boolean | undefined;
+
+/**
+ * `sizeBytes` of zeroed JavaScript memory whose address is a multiple of `alignmentBytes`
+ * (a view into a slightly larger ArrayBuffer), so O_DIRECT can write it without a bounce
+ * copy; the garbage collector owns it. Falls back to an ordinary (unaligned) Uint8Array when
+ * FFI is not permitted or `sizeBytes` is under 4 KiB (small ArrayBuffers may move).
+ *
+ * @param sizeBytes the length, >= 0
+ * @param alignmentBytes a power of two, default 4096
+ */
+export function alignedBytes(sizeBytes: number, alignmentBytes = 4096): Uint8Array {
+  if (sizeBytes < MOVABLE_SIZE_MAX) return new Uint8Array(sizeBytes);
+  alignedBytesUsable ??= Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+  if (!alignedBytesUsable) return new Uint8Array(sizeBytes);
+  const whole = new Uint8Array(sizeBytes + alignmentBytes);
+  const address = Number(Deno.UnsafePointer.value(pointerOf(whole)));
+  const skip = (alignmentBytes - (address % alignmentBytes)) % alignmentBytes;
+  return whole.subarray(skip, skip + sizeBytes);
+}
+
+/** Whether `bytes` starts at a multiple of `alignmentBytes` and may be used off the main thread. */
+export function isAlignedBytes(bytes: Uint8Array, alignmentBytes: number): boolean {
+  if (bytes.byteLength === 0 || bytes.buffer.byteLength < MOVABLE_SIZE_MAX) return false;
+  alignedBytesUsable ??= Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+  if (!alignedBytesUsable) return false;
+  return Number(Deno.UnsafePointer.value(pointerOf(bytes))) % alignmentBytes === 0;
+}
+
 /**
  * Native memory from `posix_memalign`, seen as a Uint8Array. O_DIRECT needs buffers whose
  * address and length are multiples of the logical block size; JavaScript ArrayBuffers give
