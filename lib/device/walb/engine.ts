@@ -7,8 +7,7 @@
  * is planned into packs at `latest` (group commit) and their contiguous runs go to the ldev
  * in one write; the next batch is planned while up to `batchesInFlightMax` log writes run.
  * Batches finish in lsid order: `completed` advances, then writes are acknowledged (after an
- * ldev flush for FUA or when a flush is queued; the flush every `log_flush_interval_mb` runs
- * beside the writes). `permanent` advances only after an ldev flush covering the logs. The
+ * ldev flush for FUA or when a flush is queued). `permanent` advances only after an ldev flush covering the logs. The
  * data of a pack goes to the ddev only once `permanent` covers the pack, then `written`
  * advances. A checkpoint persists `written` only after a ddev flush: fdatasync(ddev), write
  * super, fdatasync(ldev).
@@ -110,7 +109,6 @@ export class WalbEngine {
   #batchesInFlight = 0;
   /** Settles once every batch planned so far is logged and acknowledged (never rejects). */
   #batchTail: Promise<void> = Promise.resolve();
-  #intervalFlushRunning = false;
   #freezeState: FreezeState = "melted";
   #meltTimer: AbortController | undefined;
   #checkpointIntervalMs: number;
@@ -787,19 +785,10 @@ export class WalbEngine {
         this.#checkLsids();
         this.#signal.notify();
       }
-      if (fua || settled.some((request) => request.kind === "flush")) {
-        await this.#flushLog();
-      } else if (
-        this.#options.logFlushIntervalPb > 0n &&
-        this.#lsids.completed - this.#lsids.flush > this.#options.logFlushIntervalPb &&
-        !this.#intervalFlushRunning
-      ) {
-        // The flush interval only lets the applier go on (`permanent` advances after the
-        // fdatasync, never before); the writers need not wait for it (§9 item 7: writes are
-        // acknowledged once logged). One at a time; an error turns the engine read-only.
-        this.#intervalFlushRunning = true;
-        this.#track(this.#flushLog().finally(() => this.#intervalFlushRunning = false));
-      }
+      const needFlush = fua || settled.some((request) => request.kind === "flush") ||
+        (this.#options.logFlushIntervalPb > 0n &&
+          this.#lsids.completed - this.#lsids.flush > this.#options.logFlushIntervalPb);
+      if (needFlush) await this.#flushLog();
     } catch (error) {
       this.#refuse(settled, error);
       this.#fail(error);

@@ -140,30 +140,3 @@ Deno.test("WalbEngine.open() takes the name rule: given, else super, else fallba
   assertEquals(engine.name, "other");
   await engine.stop();
 });
-
-Deno.test("WalbEngine.write() is acknowledged while an interval flush runs; permanent waits for it", async () => {
-  const { ldev, ddev } = await memoryPair({ ldevBytes: 8 * MIB, ddevBytes: 16 * MIB });
-  const clock = new ManualClock();
-  const engine = await WalbEngine.open(ldev, ddev, { clock, logFlushIntervalMb: 1 });
-  // Hold the ldev's flushes until released.
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => release = resolve);
-  let flushesStarted = 0;
-  const flush = ldev.flush.bind(ldev);
-  ldev.flush = async () => {
-    flushesStarted++;
-    await held;
-    await flush();
-  };
-  const data = new Uint8Array(MIB).fill(3);
-  for (let index = 0; index < 3; index++) await engine.write(index * MIB, data);
-  assert(flushesStarted >= 1, "the interval started a flush");
-  assertEquals(engine.lsids().permanent, 0n); // not durable yet: the flush is held
-  assertEquals(engine.lsids().written, 0n); // nothing reached the ddev
-  assertEquals((await ddev.read(0, 1))[0], 0);
-  release();
-  await engine.flush();
-  assertEquals(engine.lsids().permanent, engine.lsids().completed);
-  await engine.stop();
-  assertEquals(await ddev.read(2 * MIB, MIB), data);
-});
