@@ -887,6 +887,13 @@ export class WalbEngine {
     const target = this.#lsids.completed;
     return this.#logFlushes.run(async () => {
       if (this.#lsids.permanent >= target) return;
+      // Linux reports a writeback error to one fdatasync only: after a failed flush a later
+      // one may succeed with the log lost, so nothing waiting behind it is made durable.
+      if (this.#failed) {
+        throw new WalbEngineError("flush the log", "EROFS", "the device is read-only", {
+          cause: this.#failure,
+        });
+      }
       const covered = this.#lsids.completed;
       if (covered > this.#lsids.flush) this.#lsids.flush = covered;
       try {

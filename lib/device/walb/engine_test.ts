@@ -140,3 +140,39 @@ Deno.test("WalbEngine.open() takes the name rule: given, else super, else fallba
   assertEquals(engine.name, "other");
   await engine.stop();
 });
+
+Deno.test("WalbEngine FUA write behind a failed background log flush is refused, not acknowledged", async () => {
+  const { ldev, ddev } = await memoryPair({ ldevBytes: 8 * MIB, ddevBytes: 16 * MIB });
+  const clock = new ManualClock();
+  const engine = await WalbEngine.open(ldev, ddev, { clock, logFlushIntervalMs: 100 });
+  await engine.write(0, new Uint8Array(4096).fill(1));
+  // The next ldev flush fails once (Linux reports a writeback error to one fdatasync only).
+  const plain = ldev.flush.bind(ldev);
+  let armed = true;
+  let fail!: () => void;
+  const failing = new Promise<void>((resolve) => fail = resolve);
+  let started!: () => void;
+  const startedFlush = new Promise<void>((resolve) => started = resolve);
+  ldev.flush = async () => {
+    if (!armed) return await plain();
+    armed = false;
+    started();
+    await failing;
+    throw new Error("EIO");
+  };
+  clock.advance(100); // the timer flush starts and is held
+  await startedFlush;
+  const completed = engine.lsids().completed;
+  const fua = engine.write(4096, new Uint8Array(4096).fill(2), { fua: true });
+  // Let the FUA write be logged and queue its flush behind the held one.
+  for (let tries = 0; tries < 200 && engine.lsids().completed === completed; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  assert(engine.lsids().completed > completed, "the FUA write was logged");
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  fail();
+  await assertRejects(() => fua, WalbEngineError);
+  assert(engine.isReadOnly, "read-only after the failed flush");
+  assertEquals(engine.lsids().permanent, 0n);
+  await engine.abandon();
+});
