@@ -218,6 +218,8 @@ const MOVABLE_SIZE_MAX = 4096;
 /** `struct aiocb` (glibc, x86-64): size and field offsets used by {@link LibcFile.pwriteList}. */
 const AIOCB_SIZE = 168;
 const AIOCB = { fildes: 0, opcode: 4, buf: 16, nbytes: 24, sigevNotify: 32 + 12, offset: 128 };
+/** `aio_error` value of a request still running. */
+const EINPROGRESS = 115;
 /** `lio_listio` constants: LIO_WRITE opcode, LIO_WAIT mode, SIGEV_NONE notification. */
 const LIO_WRITE = 1;
 const LIO_WAIT = 0;
@@ -575,7 +577,13 @@ export class LibcFile {
     const results: number[] = [];
     for (let index = 0; index < count; index++) {
       const cb = Deno.UnsafePointer.create(base + BigInt(index * AIOCB_SIZE));
-      const errno = lib().aio_error(cb);
+      let errno = lib().aio_error(cb);
+      // LIO_WAIT can return early (EINTR) with requests still running: their aiocbs and data
+      // must stay alive and unread until glibc is done with them.
+      while (errno === EINPROGRESS) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        errno = lib().aio_error(cb);
+      }
       // Not started (lio_listio could not queue it) or failed: report -errno.
       results.push(errno === 0 ? Number(lib().aio_return(cb)) : -Math.max(errno, 1));
     }
