@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { nativeCodecsAllowed } from "./native_switch.ts";
+import { nativeLibraryLoader } from "./native_switch.ts";
 
 const SYMBOLS = {
   lzma_easy_buffer_encode: {
@@ -80,8 +80,6 @@ export interface Liblzma {
 /** The library file name, as Debian's liblzma5 installs it. */
 export const LIBLZMA_NAME = "liblzma.so.5";
 
-let loaded: Liblzma | null | undefined;
-
 /**
  * The system liblzma, or undefined when FFI is not allowed or the library cannot be loaded.
  * Loads once per thread.
@@ -99,19 +97,7 @@ let loaded: Liblzma | null | undefined;
  * ```
  */
 export function loadLiblzma(): Liblzma | undefined {
-  if (loaded === undefined) loaded = open();
-  return loaded ?? undefined;
-}
-
-function open(): Liblzma | null {
-  try {
-    if (!nativeCodecsAllowed()) return null;
-    return bind(Deno.dlopen(LIBLZMA_NAME, SYMBOLS).symbols);
-  } catch (error) {
-    // Missing library or symbol: the caller falls back to the package.
-    if (error instanceof Error) return null;
-    throw error;
-  }
+  return load();
 }
 
 type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -166,3 +152,5 @@ function bind(lib: Symbols): Liblzma {
     },
   };
 }
+
+const load = nativeLibraryLoader(LIBLZMA_NAME, SYMBOLS, bind);

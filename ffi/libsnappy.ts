@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { nativeCodecsAllowed } from "./native_switch.ts";
+import { nativeLibraryLoader, scratchCompressor } from "./native_switch.ts";
 
 const SYMBOLS = {
   // snappy_status snappy_compress(const char* in, size_t in_len, char* out, size_t* out_len)
@@ -56,8 +56,6 @@ export interface Libsnappy {
 /** The library file name, as Debian's libsnappy1v5 installs it. */
 export const LIBSNAPPY_NAME = "libsnappy.so.1";
 
-let loaded: Libsnappy | null | undefined;
-
 /**
  * The system libsnappy, or undefined when it cannot or must not be used. Loads once per thread.
  *
@@ -73,47 +71,24 @@ let loaded: Libsnappy | null | undefined;
  * ```
  */
 export function loadLibsnappy(): Libsnappy | undefined {
-  if (loaded === undefined) loaded = open();
-  return loaded ?? undefined;
-}
-
-function open(): Libsnappy | null {
-  try {
-    if (!nativeCodecsAllowed()) return null;
-    return bind(Deno.dlopen(LIBSNAPPY_NAME, SYMBOLS).symbols);
-  } catch (error) {
-    // Missing library or symbol: the caller falls back to WebAssembly.
-    if (error instanceof Error) return null;
-    throw error;
-  }
+  return load();
 }
 
 type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
-/** Scratch output of compress(), grown on demand; results are copied out of it. */
-const SCRATCH_MIN = 64 * 1024;
-
 function bind(lib: Symbols): Libsnappy {
   const lengthCell = new BigUint64Array(1);
-  let scratch = new Uint8Array(SCRATCH_MIN);
-  /** Compresses `input` into the scratch buffer; returns the compressed length. */
-  const compressToScratch = (input: Uint8Array): number => {
-    const bound = Number(lib.snappy_max_compressed_length(BigInt(input.length)));
-    if (scratch.length < bound) scratch = new Uint8Array(Math.max(bound, scratch.length * 2));
-    lengthCell[0] = BigInt(scratch.length);
-    const status = lib.snappy_compress(input, BigInt(input.length), scratch, lengthCell);
-    if (status !== SNAPPY_OK) throw new LibsnappyError("snappy_compress", status);
-    return Number(lengthCell[0]);
-  };
+  const compressor = scratchCompressor(
+    (length) => Number(lib.snappy_max_compressed_length(BigInt(length))),
+    (output, input) => {
+      lengthCell[0] = BigInt(output.length);
+      const status = lib.snappy_compress(input, BigInt(input.length), output, lengthCell);
+      if (status !== SNAPPY_OK) throw new LibsnappyError("snappy_compress", status);
+      return Number(lengthCell[0]);
+    },
+  );
   return {
-    compress(input) {
-      const length = compressToScratch(input); // may replace `scratch`: call it first
-      return scratch.slice(0, length);
-    },
-    compressSmaller(input) {
-      const length = compressToScratch(input);
-      return length < input.length ? scratch.slice(0, length) : undefined;
-    },
+    ...compressor,
     decompress(input, outputSize) {
       const output = new Uint8Array(outputSize);
       this.decompressInto(input, output);
@@ -131,3 +106,5 @@ function bind(lib: Symbols): Libsnappy {
     },
   };
 }
+
+const load = nativeLibraryLoader(LIBSNAPPY_NAME, SYMBOLS, bind);

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { nativeCodecsAllowed } from "./native_switch.ts";
+import { nativeLibraryLoader, scratchCompressor } from "./native_switch.ts";
 
 const SYMBOLS = {
   // int compress2(Bytef* dest, uLongf* destLen, const Bytef* source, uLong sourceLen, int level)
@@ -57,8 +57,6 @@ export interface Libz {
 /** The library file name, as Debian's zlib1g installs it. */
 export const LIBZ_NAME = "libz.so.1";
 
-let loaded: Libz | null | undefined;
-
 /**
  * The system zlib, or undefined when it cannot or must not be used. Loads once per thread.
  *
@@ -76,47 +74,24 @@ let loaded: Libz | null | undefined;
  * ```
  */
 export function loadLibz(): Libz | undefined {
-  if (loaded === undefined) loaded = open();
-  return loaded ?? undefined;
-}
-
-function open(): Libz | null {
-  try {
-    if (!nativeCodecsAllowed()) return null;
-    return bind(Deno.dlopen(LIBZ_NAME, SYMBOLS).symbols);
-  } catch (error) {
-    // Missing library or symbol: the caller falls back to node:zlib.
-    if (error instanceof Error) return null;
-    throw error;
-  }
+  return load();
 }
 
 type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
-/** Scratch output of compress(), grown on demand; results are copied out of it. */
-const SCRATCH_MIN = 64 * 1024;
-
 function bind(lib: Symbols): Libz {
   const lengthCell = new BigUint64Array(1);
-  let scratch = new Uint8Array(SCRATCH_MIN);
-  /** Compresses `input` into the scratch buffer; returns the stream length. */
-  const compressToScratch = (input: Uint8Array, level: number): number => {
-    const bound = Number(lib.compressBound(BigInt(input.length)));
-    if (scratch.length < bound) scratch = new Uint8Array(Math.max(bound, scratch.length * 2));
-    lengthCell[0] = BigInt(scratch.length);
-    const code = lib.compress2(scratch, lengthCell, input, BigInt(input.length), level);
-    if (code !== Z_OK) throw new LibzError("compress2", code);
-    return Number(lengthCell[0]);
-  };
+  const compressor = scratchCompressor(
+    (length) => Number(lib.compressBound(BigInt(length))),
+    (output, input, level: number) => {
+      lengthCell[0] = BigInt(output.length);
+      const code = lib.compress2(output, lengthCell, input, BigInt(input.length), level);
+      if (code !== Z_OK) throw new LibzError("compress2", code);
+      return Number(lengthCell[0]);
+    },
+  );
   return {
-    compress(input, level) {
-      const length = compressToScratch(input, level); // may replace `scratch`: call it first
-      return scratch.slice(0, length);
-    },
-    compressSmaller(input, level) {
-      const length = compressToScratch(input, level);
-      return length < input.length ? scratch.slice(0, length) : undefined;
-    },
+    ...compressor,
     decompressInto(input, output) {
       lengthCell[0] = BigInt(output.length);
       const code = lib.uncompress(output, lengthCell, input, BigInt(input.length));
@@ -128,3 +103,5 @@ function bind(lib: Symbols): Libz {
     },
   };
 }
+
+const load = nativeLibraryLoader(LIBZ_NAME, SYMBOLS, bind);

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { nativeCodecsAllowed } from "./native_switch.ts";
+import { nativeLibraryLoader, scratchCompressor } from "./native_switch.ts";
 
 const SYMBOLS = {
   ZSTD_createCCtx: { parameters: [], result: "pointer" },
@@ -60,8 +60,6 @@ export interface Libzstd {
 /** The library file name, as Debian's libzstd1 installs it. */
 export const LIBZSTD_NAME = "libzstd.so.1";
 
-let loaded: Libzstd | null | undefined;
-
 /**
  * The system libzstd, or undefined when it cannot or must not be used. Loads once per thread.
  *
@@ -77,31 +75,15 @@ let loaded: Libzstd | null | undefined;
  * ```
  */
 export function loadLibzstd(): Libzstd | undefined {
-  if (loaded === undefined) loaded = open();
-  return loaded ?? undefined;
-}
-
-function open(): Libzstd | null {
-  try {
-    if (!nativeCodecsAllowed()) return null;
-    return bind(Deno.dlopen(LIBZSTD_NAME, SYMBOLS).symbols);
-  } catch (error) {
-    // Missing library or symbol: the caller falls back to node:zlib.
-    if (error instanceof Error) return null;
-    throw error;
-  }
+  return load();
 }
 
 type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-
-/** Scratch output of compress(), grown on demand; results are copied out of it. */
-const SCRATCH_MIN = 64 * 1024;
 
 function bind(lib: Symbols): Libzstd {
   const cctx = lib.ZSTD_createCCtx();
   const dctx = lib.ZSTD_createDCtx();
   if (cctx === null || dctx === null) throw new Error("ZSTD_createCCtx/DCtx returned NULL");
-  let scratch = new Uint8Array(SCRATCH_MIN);
   const check = (call: string, result: number | bigint): number => {
     const value = BigInt(result);
     if (lib.ZSTD_isError(value) !== 0) {
@@ -110,29 +92,23 @@ function bind(lib: Symbols): Libzstd {
     }
     return Number(value);
   };
-  /** Compresses `input` into the scratch buffer; returns the frame length. */
-  const compressToScratch = (input: Uint8Array, level: number): number => {
-    const bound = Number(lib.ZSTD_compressBound(BigInt(input.length)));
-    if (scratch.length < bound) scratch = new Uint8Array(Math.max(bound, scratch.length * 2));
-    const result = lib.ZSTD_compressCCtx(
-      cctx,
-      scratch,
-      BigInt(scratch.length),
-      input,
-      BigInt(input.length),
-      level,
-    );
-    return check("ZSTD_compressCCtx", result);
-  };
+  const compressor = scratchCompressor(
+    (length) => Number(lib.ZSTD_compressBound(BigInt(length))),
+    (output, input, level: number) =>
+      check(
+        "ZSTD_compressCCtx",
+        lib.ZSTD_compressCCtx(
+          cctx,
+          output,
+          BigInt(output.length),
+          input,
+          BigInt(input.length),
+          level,
+        ),
+      ),
+  );
   return {
-    compress(input, level) {
-      const length = compressToScratch(input, level); // may replace `scratch`: call it first
-      return scratch.slice(0, length);
-    },
-    compressSmaller(input, level) {
-      const length = compressToScratch(input, level);
-      return length < input.length ? scratch.slice(0, length) : undefined;
-    },
+    ...compressor,
     decompress(input, outputSize) {
       const output = new Uint8Array(outputSize);
       this.decompressInto(input, output);
@@ -154,3 +130,5 @@ function bind(lib: Symbols): Libzstd {
     },
   };
 }
+
+const load = nativeLibraryLoader(LIBZSTD_NAME, SYMBOLS, bind);
