@@ -13,7 +13,7 @@ import type { ArchiveBackend, ImageInfo, SnapshotOptions } from "./backend.ts";
 import { parseImageName } from "./names.ts";
 import { copyFileRange, isCopyRangeUnsupported } from "../../ffi/copy_range.ts";
 import { isFfiAllowed, LibcFile, O } from "../../ffi/libc.ts";
-import { BackgroundSync } from "./background_sync.ts";
+import { BackgroundSync } from "../io/background_sync.ts";
 
 /** Bytes copied per step by snapshot copies through memory (all-zero steps become holes). */
 const COPY_CHUNK_BYTES = 1 << 20;

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { BackgroundSync } from "./background_sync.ts";
 import type { ByteSink } from "./stream.ts";
 
 /** Bytes written between two background syncs (32 MiB). */
@@ -33,7 +34,7 @@ export class WritebackSink implements ByteSink {
   #file: Deno.FsFile;
   #intervalBytes: number;
   #sinceSync = 0;
-  #inFlight: Promise<void> | undefined;
+  #sync: BackgroundSync;
   #error: unknown;
   #failed = false;
 
@@ -46,6 +47,16 @@ export class WritebackSink implements ByteSink {
   constructor(file: Deno.FsFile, options: { intervalBytes?: number } = {}) {
     this.#file = file;
     this.#intervalBytes = options.intervalBytes ?? WRITEBACK_INTERVAL_BYTES_DEFAULT;
+    // A failed sync is kept for every later call, from the moment it fails: Linux reports a
+    // failed writeback once, so a later fdatasync may succeed although the data never reached
+    // the disk.
+    this.#sync = new BackgroundSync(() =>
+      file.syncData().catch((error) => {
+        this.#failed = true;
+        this.#error = error;
+        throw error;
+      })
+    );
   }
 
   /**
@@ -54,28 +65,14 @@ export class WritebackSink implements ByteSink {
    * @returns bytes written
    * @throws the error of an earlier background sync, or of this write
    */
-  write(p: Uint8Array): Promise<number> {
-    try {
-      this.#throwIfFailed();
-      const written = this.#file.writeSync(p);
-      this.#sinceSync += written;
-      if (this.#sinceSync >= this.#intervalBytes && this.#inFlight === undefined) {
-        this.#sinceSync = 0;
-        this.#inFlight = this.#file.syncData().then(
-          () => {
-            this.#inFlight = undefined;
-          },
-          (error) => {
-            this.#inFlight = undefined;
-            this.#failed = true;
-            this.#error = error;
-          },
-        );
-      }
-      return Promise.resolve(written);
-    } catch (error) {
-      return Promise.reject(error);
+  async write(p: Uint8Array): Promise<number> {
+    this.#throwIfFailed();
+    const written = this.#file.writeSync(p);
+    this.#sinceSync += written;
+    if (this.#sinceSync >= this.#intervalBytes && await this.#sync.tryStart()) {
+      this.#sinceSync = 0;
     }
+    return written;
   }
 
   /**
@@ -84,14 +81,14 @@ export class WritebackSink implements ByteSink {
    * @throws the error of a background sync or of the final one
    */
   async finish(): Promise<void> {
-    await this.#inFlight;
+    await this.settle();
     this.#throwIfFailed();
     await this.#file.syncData();
   }
 
   /** Waits for a background sync without syncing again (before closing the file). */
   async settle(): Promise<void> {
-    await this.#inFlight;
+    await this.#sync.settle().catch(() => {}); // kept: write and finish throw it
   }
 
   #throwIfFailed(): void {

@@ -1,10 +1,10 @@
 /**
- * Review of the background fdatasync helpers (lib/archive-backend/background_sync.ts,
+ * Review of the background fdatasync helpers (lib/io/background_sync.ts,
  * lib/io/writeback_sink.ts): on Linux a failed writeback is reported once, to the first
  * fdatasync that sees it, so an EIO of a background sync must surface before whatever the
  * waited sync covers is acknowledged or renamed, even when the waited sync itself succeeds.
  */
-import { BackgroundSync } from "../../lib/archive-backend/background_sync.ts";
+import { BackgroundSync } from "../../lib/io/background_sync.ts";
 import { WritebackSink } from "../../lib/io/writeback_sink.ts";
 import { assert, assertRejects } from "../../lib/testing/assert.ts";
 

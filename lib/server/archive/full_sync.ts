@@ -34,7 +34,7 @@ import { finClose, readAck, sendError, writeAck } from "../../protocol/reply.ts"
 import { BulkDecoderPool, type DecodedBulk } from "../bulk_decoder.ts";
 import { codesInThread, encodeBulk, type EncodedBulk } from "../bulk_encode.ts";
 import { releaseBytes } from "../release_bytes.ts";
-import { BackgroundSync } from "../../archive-backend/background_sync.ts";
+import { BackgroundSync } from "../../io/background_sync.ts";
 import { checkVolumeId } from "../runtime/format.ts";
 import type { ServerContext } from "../runtime/server.ts";
 import { AS } from "./constants.ts";

@@ -20,7 +20,7 @@ import {
 } from "../../format/meta/mod.ts";
 import { mergeDiffs } from "../../format/wdiff/merge.ts";
 import { applyDiff, type ApplyTarget } from "../../format/wdiff/apply.ts";
-import { BackgroundSync } from "../../archive-backend/background_sync.ts";
+import { BackgroundSync } from "../../io/background_sync.ts";
 import { lazyRecordsOf } from "../wdiff_records.ts";
 import type { BlockDevice } from "../../device/block/mod.ts";
 import { FULL_SYNC_LIMITS } from "../../limits.ts";
