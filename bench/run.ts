@@ -42,6 +42,9 @@ interface Measure {
   wallSeconds: number;
   /** User + system CPU seconds (all threads): less sensitive than wall time to other load. */
   cpuSeconds: number;
+  userSeconds: number;
+  /** System CPU seconds: page-cache and page-fault work, which this VM's host slows at times. */
+  systemSeconds: number;
   maxRssKiB: number;
 }
 
@@ -60,7 +63,13 @@ async function timed(argv: string[]): Promise<Measure> {
   ) {
     throw new Error(`failed: ${argv.join(" ")}\n${lines.join("\n")}`);
   }
-  return { wallSeconds: wall, cpuSeconds: user + system, maxRssKiB: rss };
+  return {
+    wallSeconds: wall,
+    cpuSeconds: user + system,
+    userSeconds: user,
+    systemSeconds: system,
+    maxRssKiB: rss,
+  };
 }
 
 function median(values: number[]): number {
@@ -100,6 +109,8 @@ function toolArgv(implementation: Implementation, tool: string, args: string[]):
 interface Summary {
   mbps: number;
   cpuSeconds: number;
+  userSeconds: number;
+  systemSeconds: number;
   wallSeconds: number;
   rssMiB: number;
 }
@@ -113,6 +124,8 @@ async function measureAlternating(
   const samples = implementations.map(() => ({
     walls: [] as number[],
     cpus: [] as number[],
+    users: [] as number[],
+    systems: [] as number[],
     rss: [] as number[],
   }));
   for (let i = 0; i < n; i++) {
@@ -121,13 +134,17 @@ async function measureAlternating(
       const m = await timed(toolArgv(implementation, row.tool, row.args));
       samples[k]!.walls.push(m.wallSeconds);
       samples[k]!.cpus.push(m.cpuSeconds);
+      samples[k]!.users.push(m.userSeconds);
+      samples[k]!.systems.push(m.systemSeconds);
       samples[k]!.rss.push(m.maxRssKiB);
     }
   }
   const bytes = await sizeOf(row.inputs);
-  return samples.map(({ walls, cpus, rss }) => ({
+  return samples.map(({ walls, cpus, users, systems, rss }) => ({
     mbps: bytes / 1e6 / median(walls),
     cpuSeconds: median(cpus),
+    userSeconds: median(users),
+    systemSeconds: median(systems),
     wallSeconds: median(walls),
     rssMiB: Math.max(...rss) / 1024,
   }));
@@ -252,11 +269,14 @@ async function main(): Promise<void> {
 
   const header = originalBin
     ? "| row | ours MB/s | ours peak RSS MiB | original MB/s | original peak RSS MiB | ours/original |"
-    : "| row | MB/s | wall s | CPU s | peak RSS MiB (limit) | original's published MB/s | ratio (target) |" +
-      (baselineWalb ? " baseline MB/s | baseline CPU s | baseline peak RSS MiB |" : "");
+    : "| row | MB/s | wall s | CPU s (user+sys) | peak RSS MiB (limit) | original's published MB/s | ratio (target) |" +
+      (baselineWalb ? " baseline MB/s | baseline CPU s (user+sys) | baseline peak RSS MiB |" : "");
   console.log(header);
   console.log(header.replace(/[^|]+/g, "---"));
   const mbpsText = (mbps: number) => mbps < 100 ? mbps.toFixed(1) : mbps.toFixed(0);
+  // Medians of each: user + sys need not add up to the median total.
+  const cpuText = (s: Summary) =>
+    `${s.cpuSeconds.toFixed(2)} (${s.userSeconds.toFixed(2)}+${s.systemSeconds.toFixed(2)})`;
   for (const row of rows) {
     if (only && !only.test(row.name)) continue;
     const [ours, baseline] = baselineWalb
@@ -279,12 +299,10 @@ async function main(): Promise<void> {
         : `${(ours.mbps / row.referenceMbps).toFixed(2)} (≥ ${row.targetRatio?.toFixed(1)})`;
       const baselineText = baseline === undefined
         ? ""
-        : ` ${mbpsText(baseline.mbps)} | ${baseline.cpuSeconds.toFixed(2)} | ${
-          baseline.rssMiB.toFixed(0)
-        } |`;
+        : ` ${mbpsText(baseline.mbps)} | ${cpuText(baseline)} | ${baseline.rssMiB.toFixed(0)} |`;
       console.log(
         `| ${row.name} | ${mbpsText(ours.mbps)} | ${ours.wallSeconds.toFixed(2)} | ${
-          ours.cpuSeconds.toFixed(2)
+          cpuText(ours)
         } | ${ours.rssMiB.toFixed(0)}${limit} | ${reference} | ${ratio} |${baselineText}`,
       );
     }
