@@ -1,4 +1,4 @@
-import { assertEquals } from "../testing/assert.ts";
+import { assert, assertEquals } from "../testing/assert.ts";
 import { BufferedWriter } from "./stream.ts";
 import { WritebackSink } from "./writeback_sink.ts";
 
@@ -39,4 +39,28 @@ Deno.test("WritebackSink.settle() waits for a background sync without syncing", 
   } finally {
     await Deno.remove(path);
   }
+});
+
+Deno.test("WritebackSink starts further syncs while its caller only writes synchronously", async () => {
+  // Each sync is a real async op (settled in an event loop turn, not by a microtask), as
+  // fdatasync is; the writes in between never leave the microtask queue.
+  let started = 0;
+  const written: number[] = [];
+  const file = {
+    writeSync: (p: Uint8Array) => {
+      written.push(...p);
+      return p.length;
+    },
+    syncData: async () => {
+      started++;
+      await Deno.stat(".");
+    },
+  } as unknown as Deno.FsFile;
+  const sink = new WritebackSink(file, { intervalBytes: 4 });
+  for (let i = 0; i < 64; i++) await sink.write(Uint8Array.of(i));
+  await sink.finish();
+  assertEquals(written.length, 64);
+  // One sync per 4 bytes at most, plus the final one; before, only the first ever started.
+  assert(started > 2, `${started} syncs`);
+  assert(started <= 64 / 4 + 1, `${started} syncs`);
 });
