@@ -42,9 +42,19 @@ Deno.test("WritebackSink.settle() waits for a background sync without syncing", 
 });
 
 Deno.test("WritebackSink starts further syncs while its caller only writes synchronously", async () => {
-  // Each sync is a real async op (settled in an event loop turn, not by a microtask), as
-  // fdatasync is; the writes in between never leave the microtask queue.
+  // Each sync settles in an event loop turn (a message, as an op's completion), never by a
+  // microtask alone, as fdatasync does; the writes in between never leave the microtask queue.
   let started = 0;
+  const settleInATurn = () => {
+    const channel = new MessageChannel();
+    return new Promise<void>((resolve) => {
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(null);
+    });
+  };
   const written: number[] = [];
   const file = {
     writeSync: (p: Uint8Array) => {
@@ -53,7 +63,7 @@ Deno.test("WritebackSink starts further syncs while its caller only writes synch
     },
     syncData: async () => {
       started++;
-      await Deno.stat(".");
+      await settleInATurn();
     },
   } as unknown as Deno.FsFile;
   const sink = new WritebackSink(file, { intervalBytes: 4 });
