@@ -9,6 +9,7 @@
 import { UsageError } from "../lib/errors.ts";
 import { BufferedReader, BufferedWriter, type ByteSource } from "../lib/io/stream.ts";
 import { syncIfRegular } from "../lib/io/sync_file.ts";
+import { FileRandomAccess } from "../lib/io/random_access.ts";
 import {
   convertWlogToIndexedWdiff,
   convertWlogToSortedWdiff,
@@ -61,6 +62,12 @@ export const command: Command = {
       log.debugEnabled = opts.bool("debug");
       const inputPath = opts.str("i");
       using input = inputPath === "-" ? undefined : await Deno.open(inputPath);
+      const indexed = opts.bool("indexed");
+      // A regular input file is read again for the data of the sorted output instead of
+      // holding it (a second handle, positional reads).
+      const reread = input !== undefined && !indexed && (await input.stat()).isFile
+        ? await FileRandomAccess.open(inputPath)
+        : undefined;
       const progress = startProgress(opts.bool(PROGRESS_OPTION), io.stderr, {
         totalBytes: await inputSizeOf(inputPath),
       });
@@ -77,8 +84,9 @@ export const command: Command = {
             progress.clear();
             log.info(`converted until lsid ${endLsid}`);
           },
+          ...(reread === undefined ? {} : { rereadFrom: reread }),
         };
-        const convert = opts.bool("indexed") ? convertWlogToIndexedWdiff : convertWlogToSortedWdiff;
+        const convert = indexed ? convertWlogToIndexedWdiff : convertWlogToSortedWdiff;
         try {
           await convert(new BufferedReader(source), new BufferedWriter(output.sink), options);
         } catch (error) {
@@ -95,6 +103,7 @@ export const command: Command = {
       } finally {
         progress.finish();
         output.close();
+        reread?.close();
       }
       return 0;
     }),

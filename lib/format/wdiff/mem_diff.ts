@@ -15,6 +15,7 @@ import { LIMITS } from "../../limits.ts";
 import { type DiffRecord, recordEnd } from "./diff_record.ts";
 import { BufferHolders } from "./buffer_release.ts";
 import { LazyDataRecord } from "./lazy_record.ts";
+import { SourceDataRecord } from "./source_record.ts";
 
 /** Records per leaf before it is split in two (a memmove of at most 4 KiB of pointers). */
 const LEAF_RECORDS_MAX = 512;
@@ -38,7 +39,9 @@ export function sliceRecord(record: DiffRecord, startLb: number, endLb: number):
   assert(endLb <= recordEnd(record), "slice ends after the record");
   assert(startLb < endLb, "slice must not be empty");
   if (startLb === record.ioAddress && endLb === recordEnd(record)) return record;
-  if (record instanceof LazyDataRecord) return record.slice(startLb, endLb);
+  if (record instanceof LazyDataRecord || record instanceof SourceDataRecord) {
+    return record.slice(startLb, endLb);
+  }
   const data = record.data === null ? null : record.data.subarray(
     (startLb - record.ioAddress) * LIMITS.lbSize,
     (endLb - record.ioAddress) * LIMITS.lbSize,
@@ -138,14 +141,17 @@ export class MemDiff {
   insert(record: DiffRecord): void {
     assert(record.ioBlocks > 0, "cannot insert an empty record");
     assert(Number.isSafeInteger(record.ioAddress) && record.ioAddress >= 0, "bad io_address");
-    assert(
-      (record.kind === "normal") === (record.data !== null),
-      "only normal records carry data",
-    );
-    assert(
-      record.data === null || record.data.length === record.ioBlocks * LIMITS.lbSize,
-      "record data size differs from io_blocks",
-    );
+    // A SourceDataRecord's data is read only when it is written.
+    if (!(record instanceof SourceDataRecord)) {
+      assert(
+        (record.kind === "normal") === (record.data !== null),
+        "only normal records carry data",
+      );
+      assert(
+        record.data === null || record.data.length === record.ioBlocks * LIMITS.lbSize,
+        "record data size differs from io_blocks",
+      );
+    }
     const start = record.ioAddress;
     const end = recordEnd(record);
     const removed: DiffRecord[] = [];
@@ -163,14 +169,17 @@ export class MemDiff {
     }
     for (const chunk of chunkRecord(record, this.maxBlocks)) this.#add(chunk);
     if (this.#holders !== null) {
-      for (const old of removed) if (old.data !== null) this.#releaseIfUnheld(old.data.buffer);
+      for (const old of removed) {
+        if (holdsData(old) && old.data !== null) this.#releaseIfUnheld(old.data.buffer);
+      }
     }
   }
 
   /** A kept piece; with releaseDropped, a copy when it is under half of its buffer. */
   #kept(piece: DiffRecord): DiffRecord {
+    if (this.#holders === null || !holdsData(piece)) return piece;
     const data = piece.data;
-    if (this.#holders === null || data === null || data.length * 2 >= data.buffer.byteLength) {
+    if (data === null || data.length * 2 >= data.buffer.byteLength) {
       return piece;
     }
     return { ...piece, data: data.slice() };
@@ -221,8 +230,9 @@ export class MemDiff {
 
   #account(record: DiffRecord, sign: 1 | -1): void {
     this.#recordCount += sign;
-    if (record.data === null) return;
-    this.#dataBytes += sign * record.data.length;
+    if (record.kind !== "normal") return;
+    this.#dataBytes += sign * record.ioBlocks * LIMITS.lbSize;
+    if (!holdsData(record) || record.data === null) return;
     // Counting only: taken records change owner, dropped ones are released by insert().
     if (sign > 0) this.#holders?.hold(record.data);
     else this.#holders?.release(record.data, false);
@@ -274,6 +284,11 @@ export class MemDiff {
       leaves.splice(leafIndex + 1, 0, leaf.splice(leaf.length >>> 1));
     }
   }
+}
+
+/** False for source records: their data is read only when they are written. */
+function holdsData(record: DiffRecord): boolean {
+  return !(record instanceof SourceDataRecord);
 }
 
 /** First index in `leaf` whose address is >= `addressLb`. */

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { CorruptDataError } from "../../errors.ts";
+import { assert, CorruptDataError } from "../../errors.ts";
 import { LIMITS } from "../../limits.ts";
 import type { BufferedReader, BufferedWriter } from "../../io/stream.ts";
 import {
@@ -22,6 +22,8 @@ import { IndexedWdiffWriter } from "./indexed_writer.ts";
 import { BufferHolders, releaseWholeBuffer } from "./buffer_release.ts";
 import { MemDiff } from "./mem_diff.ts";
 import { SortedWdiffWriter } from "./sorted_writer.ts";
+import { type PositionalReader, SourceDataRecord } from "./source_record.ts";
+import { DataArena } from "./data_arena.ts";
 import { type CompressionSetting, DEFAULT_COMPRESSION, rememberChecksum } from "./stored_data.ts";
 
 /**
@@ -77,6 +79,11 @@ export interface WlogDiffSourceOptions {
    * `borrowData`): use each record before asking for the next pack's. Default false.
    */
   borrowData?: boolean;
+  /**
+   * Normal records as {@link SourceDataRecord}s: the position of their data in the stream and
+   * its checksum instead of the data (which is then read into a reused buffer). Default false.
+   */
+  sourceRecords?: boolean;
 }
 
 /**
@@ -119,7 +126,8 @@ export class WlogDiffSource {
     reader: BufferedReader,
     options: WlogDiffSourceOptions = {},
   ): Promise<WlogDiffSource> {
-    const wlog = new WlogReader(reader, { borrowData: options.borrowData ?? false });
+    const borrowData = (options.borrowData ?? false) || (options.sourceRecords ?? false);
+    const wlog = new WlogReader(reader, { borrowData });
     const first = await wlog.readHeader();
     return new WlogDiffSource(reader, wlog, first, options);
   }
@@ -138,6 +146,7 @@ export class WlogDiffSource {
   async *records(): AsyncGenerator<DiffRecord> {
     const first = this.#first;
     if (first === null) return;
+    const sourceRecords = this.#options.sourceRecords ?? false;
     let header: WlogHeader | null = first;
     while (header !== null) {
       const salt = header.salt;
@@ -147,9 +156,21 @@ export class WlogDiffSource {
           // The reader's copy of padding and all-zero data is garbage now: free it at once.
           if (record === null || record.kind === "allZero") releaseWholeBuffer(io.data);
           if (record === null) continue;
-          // The reader verified csum(payload, salt) = record checksum (WlogReader's default).
-          if (record.data !== null) rememberChecksum(record.data, io.record.checksum + salt);
-          yield record;
+          if (record.data === null) {
+            yield record;
+            continue;
+          }
+          // The reader verified csum(payload, salt) = record checksum (WlogReader's default),
+          // and csum(x, 0) = csum(x, salt) + salt.
+          const checksumSalt0 = (io.record.checksum + salt) >>> 0;
+          if (sourceRecords) {
+            assert(io.streamOffset !== undefined, "wlog reader gave no stream offset");
+            const { ioAddress, ioBlocks } = record;
+            yield new SourceDataRecord(ioAddress, ioBlocks, io.streamOffset, checksumSalt0);
+          } else {
+            rememberChecksum(record.data, checksumSalt0);
+            yield record;
+          }
         }
       }
       const endLsid = this.#wlog.endLsid;
@@ -174,16 +195,22 @@ export interface WlogConversionOptions extends WlogDiffSourceOptions {
   maxBlocks?: number;
   /** Codec and level (default snappy:0). */
   compression?: CompressionSetting;
+  /**
+   * The same input at its stream positions (a regular file read from its start), for the
+   * sorted conversion: it then keeps where each IO's data lies instead of the data, and reads
+   * the data again when writing it. The input must not change meanwhile.
+   */
+  rereadFrom?: PositionalReader;
 }
 
 /**
  * Converts wlogs to a sorted wdiff: every record goes through an in-memory diff (the whole
- * diff is held in memory), then the sorted writer variant A. An empty input gives a valid
- * empty wdiff with a zero uuid.
+ * diff is held in memory: with `rereadFrom`, only where each record's data lies), then the
+ * sorted writer variant A. An empty input gives a valid empty wdiff with a zero uuid.
  *
  * @param reader the wlog stream
  * @param writer where the wdiff goes (flushed at the end)
- * @param options maxBlocks, compression, progress callback
+ * @param options maxBlocks, compression, progress callback, rereadFrom
  * @returns the number of records written
  * @throws {WlogSequenceError} / {CorruptDataError} on bad input
  */
@@ -192,19 +219,29 @@ export async function convertWlogToSortedWdiff(
   writer: BufferedWriter,
   options: WlogConversionOptions = {},
 ): Promise<number> {
-  const source = await WlogDiffSource.open(reader, options);
-  // Each IO's data is a fresh buffer of the wlog reader (a copy) that only the diff holds.
+  const rereadFrom = options.rereadFrom;
+  const source = await WlogDiffSource.open(reader, {
+    ...options,
+    sourceRecords: rereadFrom !== undefined,
+  });
+  // Without rereadFrom, each IO's data is a fresh buffer of the wlog reader (a copy) that only
+  // the diff holds.
   const diff = new MemDiff({
     maxBlocks: options.maxBlocks ?? LIMITS.diffIoLbDefault,
-    releaseDropped: true,
+    releaseDropped: rereadFrom === undefined,
   });
   for await (const record of source.records()) diff.insert(record);
+  const uuid = source.uuid ?? new Uint8Array(WDIFF_UUID_SIZE);
+  const compression = options.compression ?? DEFAULT_COMPRESSION;
+  if (rereadFrom !== undefined) {
+    return await writeSourceRecords(diff, writer, rereadFrom, uuid, compression);
+  }
   // The diff's buffers are ours: each is freed once the last record using it is written.
   const holders = new BufferHolders();
   for (const record of diff.records()) if (record.data !== null) holders.hold(record.data);
   const output = new SortedWdiffWriter(writer, {
-    uuid: source.uuid ?? new Uint8Array(WDIFF_UUID_SIZE),
-    compression: options.compression ?? DEFAULT_COMPRESSION,
+    uuid,
+    compression,
     variant: "A",
     onPackWritten: (records) => {
       for (const record of records) if (record.data !== null) holders.release(record.data);
@@ -212,6 +249,39 @@ export async function convertWlogToSortedWdiff(
   });
   let count = 0;
   for (const record of diff.takeBefore()) {
+    await output.add(record);
+    count++;
+  }
+  await output.close();
+  return count;
+}
+
+/**
+ * Writes a diff of {@link SourceDataRecord}s: each record's data is read into an arena view
+ * just before the record goes to the writer, and the view is given back once its pack is
+ * written.
+ */
+async function writeSourceRecords(
+  diff: MemDiff,
+  writer: BufferedWriter,
+  input: PositionalReader,
+  uuid: Uint8Array,
+  compression: CompressionSetting,
+): Promise<number> {
+  const arena = new DataArena();
+  const output = new SortedWdiffWriter(writer, {
+    uuid,
+    compression,
+    variant: "A",
+    onPackWritten: (records) => {
+      for (const record of records) if (record.data !== null) arena.release(record.data);
+    },
+  });
+  let count = 0;
+  for (const record of diff.takeBefore()) {
+    if (record instanceof SourceDataRecord) {
+      record.load(arena.allocate(record.ioBlocks * LIMITS.lbSize), input);
+    }
     await output.add(record);
     count++;
   }

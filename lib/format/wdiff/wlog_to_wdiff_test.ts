@@ -93,14 +93,24 @@ async function applyWdiff(image: Uint8Array, bytes: Uint8Array): Promise<void> {
   }, { discardPolicy: "zero" });
 }
 
+/** `sortedReread`: sorted, reading the data again from the input (`rereadFrom`). */
 async function convert(
   bytes: Uint8Array,
-  format: "sorted" | "indexed",
+  format: "sorted" | "sortedReread" | "indexed",
   maxBlocks: number,
 ): Promise<Uint8Array> {
   const sink = new MemorySink();
-  const fn = format === "sorted" ? convertWlogToSortedWdiff : convertWlogToIndexedWdiff;
-  await fn(new BufferedReader(new MemorySource(bytes)), new BufferedWriter(sink), { maxBlocks });
+  const fn = format === "indexed" ? convertWlogToIndexedWdiff : convertWlogToSortedWdiff;
+  const rereadFrom = {
+    readInto: (offset: number, target: Uint8Array) => {
+      assert(offset + target.length <= bytes.length, "reread past the input");
+      target.set(bytes.subarray(offset, offset + target.length));
+    },
+  };
+  await fn(new BufferedReader(new MemorySource(bytes)), new BufferedWriter(sink), {
+    maxBlocks,
+    ...(format === "sortedReread" ? { rereadFrom } : {}),
+  });
   return sink.bytes();
 }
 
@@ -132,11 +142,16 @@ Deno.test("wlog→wdiff (sorted and indexed) then redo equals direct wlog redo (
     }
     const expected = new Uint8Array(spaceLb * 512).fill(0x5a);
     redoIos(expected, ios);
-    for (const format of ["sorted", "indexed"] as const) {
+    for (const format of ["sorted", "sortedReread", "indexed"] as const) {
       for (const maxBlocks of [2048, 8, 0]) {
         const image = new Uint8Array(spaceLb * 512).fill(0x5a);
-        await applyWdiff(image, await convert(input, format, maxBlocks));
+        const wdiff = await convert(input, format, maxBlocks);
+        await applyWdiff(image, wdiff);
         assertEquals(image, expected, `seed ${seed} round ${round} ${format} max ${maxBlocks}`);
+        if (format === "sortedReread") {
+          const held = await convert(input, "sorted", maxBlocks);
+          assertEquals(wdiff, held, `seed ${seed} round ${round} reread bytes, max ${maxBlocks}`);
+        }
       }
     }
   }

@@ -36,6 +36,11 @@ export interface LogpackIo {
   data: Uint8Array;
   /** The logical payload: io_size * 512 bytes of `data` (normal, padding); empty for a discard. */
   payload: Uint8Array;
+  /**
+   * Byte position of `data` in the stream it was read from (set by `WlogReader`), so that a
+   * consumer can read the data again from a file instead of keeping it.
+   */
+  streamOffset?: number;
 }
 
 /** A logpack: header block, decoded header and the records' data, in record order. */

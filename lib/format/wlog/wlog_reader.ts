@@ -213,7 +213,7 @@ export class WlogReader {
   ): Promise<LogpackIo> {
     if (isDiscardRecord(record)) {
       const empty = new Uint8Array(0);
-      return { record, data: empty, payload: empty };
+      return { record, data: empty, payload: empty, streamOffset: this.#reader.position };
     }
     // Rule 6 bounds io_size to 65535 lb, so one record's data is at most 32 MiB + one pb.
     const sizeLb = Math.min(record.ioSize, LIMITS.normalIoLbMax);
@@ -233,7 +233,7 @@ export class WlogReader {
         );
       }
     }
-    return { record, data, payload };
+    return { record, data, payload, streamOffset: offset };
   }
 }
 
