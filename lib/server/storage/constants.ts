@@ -93,3 +93,14 @@ export const BULK_BYTES_MAX = 4 * 1024 * 1024;
 
 /** The done record's init value: lsid and gid "none". */
 export const U64_MAX = (1n << 64n) - 1n;
+
+/** Limits of the storage's wlog extraction (wldev_reader.ts). */
+export const STORAGE_LIMITS = {
+  /**
+   * Bytes of one O_DIRECT read of the wldev: a few large reads instead of one per record
+   * (records of a sequential writer are 1 MiB or less; larger ones are read on their own).
+   */
+  wldevReadSizeBytes: 4 * 1024 * 1024,
+  /** Wldev reads kept ahead of the packs being sent (2 × 4 MiB in memory, plus the one served). */
+  wldevReadAheadCount: 2,
+} as const;

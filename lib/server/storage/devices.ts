@@ -2,14 +2,20 @@
  * How the storage reaches WalB devices (STYLE.md: servers are given their devices): open a
  * WDEV path (userland control socket or kernel block device) and read the device's data for
  * a full backup — through the daemon's NBD socket for a userland device, from
- * `/dev/walb/NAME` for a kernel one.
+ * `/dev/walb/NAME` for a kernel one — and read its logpacks (large O_DIRECT reads ahead).
  *
  * @module
  */
 import { openBlockDevice } from "../../device/block/mod.ts";
 import { UserlandWalbDevice } from "../../device/userland/client.ts";
-import { openWalbDevice, type WalbDevice } from "../../device/wdev.ts";
+import {
+  type LdevPack,
+  type LdevReadStop,
+  openWalbDevice,
+  type WalbDevice,
+} from "../../device/wdev.ts";
 import { NbdReadClient } from "../../nbd/client.ts";
+import { readLogpacksAhead } from "./wldev_reader.ts";
 
 /** Sequential reads of a WalB device's data. */
 export interface DeviceDataReader {
@@ -25,6 +31,12 @@ export interface StorageDevices {
   open(path: string): Promise<WalbDevice>;
   /** Opens the data of an opened device for reading. */
   openData(device: WalbDevice): Promise<DeviceDataReader>;
+  /** The device's logpacks from `fromLsid` while below `endLsid` ({@link WalbDevice.readLogpacks}). */
+  readLogpacks(
+    device: WalbDevice,
+    fromLsid: bigint,
+    endLsid: bigint,
+  ): AsyncGenerator<LdevPack, LdevReadStop>;
 }
 
 /** Real devices: {@link openWalbDevice}, NBD for userland data, the block device for kernel. */
@@ -39,6 +51,7 @@ export const REAL_STORAGE_DEVICES: StorageDevices = {
     }
   },
   open: openWalbDevice,
+  readLogpacks: readLogpacksAhead,
   async openData(device: WalbDevice): Promise<DeviceDataReader> {
     if (device instanceof UserlandWalbDevice) {
       const client = await NbdReadClient.connectUnix((await device.info()).nbdPath);

@@ -224,6 +224,7 @@ async function prepareQueue(
  * before the limit is an error, after `onInvalid` (the dump of §3.8) ran for its lsid.
  */
 async function* packsWithin(
+  context: StorageContext,
   device: WalbDevice,
   fromLsid: bigint,
   lsidLimit: bigint,
@@ -231,7 +232,7 @@ async function* packsWithin(
   sent: { endLsid: bigint },
   onInvalid: (lsid: bigint) => Promise<void>,
 ): AsyncGenerator<LdevPack> {
-  const reader = device.readLogpacks(fromLsid, lsidLimit);
+  const reader = context.devices.readLogpacks(device, fromLsid, lsidLimit);
   try {
     for (;;) {
       signal.throwIfAborted();
@@ -294,7 +295,7 @@ async function sendToProxy(
         const dump = (lsid: bigint) => dumpBadLogpack(context, volume, device, lsid);
         await sendWlogStream(
           p,
-          packsWithin(device, range.recB.lsid, range.lsidE, abort, sent, dump),
+          packsWithin(context, device, range.recB.lsid, range.lsidE, abort, sent, dump),
         );
         const isComplete = sent.endLsid === range.recE.lsid;
         const diff = metaDiff(
