@@ -1,4 +1,5 @@
-import { assertEquals } from "../../testing/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../testing/assert.ts";
+import { AssertionError } from "../../errors.ts";
 import { seededPrng } from "../../testing/random.ts";
 import { AddressMap } from "./address_map.ts";
 
@@ -33,4 +34,32 @@ Deno.test("AddressMap removeOverlapping() agrees with a per-block model", () => 
   }
   assertEquals(count, map.size);
   assertEquals(actual, model, `seed=${seed}`);
+});
+
+Deno.test("AddressMap.insertAll() fills a gap in order and splits full chunks", () => {
+  const map = new AddressMap<{ ioAddress: number; ioBlocks: number }>();
+  const evens = Array.from({ length: 3000 }, (_, i) => ({ ioAddress: 4 * i, ioBlocks: 2 }));
+  map.insertAll(evens); // one gap: the empty map; 3000 entries need several chunks
+  assertEquals(map.size, 3000);
+  // Refill the hole of each removed entry with two entries, here and there.
+  for (const at of [0, 1234, 2999, 777]) {
+    assertEquals(map.removeOverlapping(4 * at, 4 * at + 2).length, 1);
+    map.insertAll([{ ioAddress: 4 * at, ioBlocks: 1 }, { ioAddress: 4 * at + 1, ioBlocks: 3 }]);
+  }
+  assertEquals(map.size, 3004);
+  let previousEnd = 0;
+  for (const entry of map.values()) {
+    assert(entry.ioAddress >= previousEnd, `entry at ${entry.ioAddress} overlaps`);
+    previousEnd = entry.ioAddress + entry.ioBlocks;
+  }
+  assertEquals(map.removeOverlapping(4 * 1234, 4 * 1234 + 4).length, 2);
+  assertThrows(() => map.insertAll([{ ioAddress: 1, ioBlocks: 1 }]), AssertionError);
+  assertThrows(
+    () =>
+      map.insertAll([{ ioAddress: 4 * 1234, ioBlocks: 2 }, {
+        ioAddress: 4 * 1234 + 1,
+        ioBlocks: 1,
+      }]),
+    AssertionError,
+  );
 });

@@ -144,36 +144,41 @@ export class IndexedWdiffWriter {
     }
     this.#dataCount++;
     assert(this.#dataCount <= 0xffffffff, "n_data out of u32");
-    for (const piece of splitAligned(record.ioAddress, record.ioBlocks, this.#maxIoBlocks)) {
-      this.#insert({
-        ...base,
-        ioAddress: piece.address,
-        ioBlocks: piece.blocks,
-        ioOffset: base.ioOffset + (piece.address - record.ioAddress),
-      });
-    }
+    this.#insertIo(base, record.ioAddress, record.ioBlocks);
   }
 
-  /** Newest-wins insertion of one aligned piece (§5.5 step 4). */
-  #insert(piece: IndexRecord): void {
-    const start = piece.ioAddress;
-    const end = start + piece.ioBlocks;
-    for (const old of this.#index.removeOverlapping(start, end)) {
-      const oldEnd = old.ioAddress + old.ioBlocks;
-      if (old.ioAddress < start) this.#insertPart(old, old.ioAddress, start);
-      if (oldEnd > end) this.#insertPart(old, end, oldEnd);
+  /**
+   * Newest-wins insertion of the aligned pieces of one IO (§5.5 step 4), all at once: the
+   * index entries overlapping the IO go, and the parts of the first and last one outside it
+   * come back, re-split. This is what inserting the pieces one by one gives: pieces of an IO
+   * are contiguous, so only those two entries can reach outside it, and `splitAligned` splits
+   * the rest of a piece cut at any address as it splits that rest alone.
+   */
+  #insertIo(base: IndexRecord, ioAddress: number, ioBlocks: number): void {
+    const start = ioAddress;
+    const end = ioAddress + ioBlocks;
+    const removed = this.#index.removeOverlapping(start, end);
+    const entries: IndexRecord[] = [];
+    const first = removed[0];
+    if (first !== undefined && first.ioAddress < start) {
+      this.#pushParts(entries, first, first.ioAddress, start);
     }
-    this.#index.insert(piece);
+    this.#pushParts(entries, base, start, end);
+    const last = removed[removed.length - 1];
+    if (last !== undefined && last.ioAddress + last.ioBlocks > end) {
+      this.#pushParts(entries, last, end, last.ioAddress + last.ioBlocks);
+    }
+    this.#index.insertAll(entries);
   }
 
-  /** Re-inserts `[start, end)` of a removed piece, re-split. */
-  #insertPart(old: IndexRecord, start: number, end: number): void {
+  /** Appends the aligned pieces of `[start, end)` of `entry` (an IO or a removed piece). */
+  #pushParts(entries: IndexRecord[], entry: IndexRecord, start: number, end: number): void {
     for (const part of splitAligned(start, end - start, this.#maxIoBlocks)) {
-      this.#index.insert({
-        ...old,
+      entries.push({
+        ...entry,
         ioAddress: part.address,
         ioBlocks: part.blocks,
-        ioOffset: old.ioOffset + (part.address - old.ioAddress),
+        ioOffset: entry.ioOffset + (part.address - entry.ioAddress),
       });
     }
   }
