@@ -65,6 +65,14 @@ export interface NbdBackend {
    */
   readonly reusesWriteData?: boolean;
   /**
+   * Optional: a buffer of `length` bytes for a WRITE's payload, or undefined (the server
+   * then uses its own). The server reads the payload into it and passes it to {@link write}
+   * once, never touching it afterwards (whatever {@link reusesWriteData} says); a buffer it
+   * drops (the connection ended mid-payload) is left to the garbage collector. Lets a backend
+   * keep big payloads in memory of its choosing without a copy.
+   */
+  takeWriteBuffer?(length: number): Uint8Array | undefined;
+  /**
    * Writes `data` at `offset`. Unless {@link reusesWriteData}, the server never touches
    * `data` again, so the backend may keep it without copying.
    */

@@ -199,8 +199,10 @@ export class Transmission {
         await this.#waitFor(fits);
       }
       if (request.type === NBD_CMD_WRITE) {
-        const reusable = this.#backend.reusesWriteData === true;
-        const data = reusable ? this.#payloads.take(length) : new Uint8Array(length);
+        // A buffer the backend lends is its own again once passed to write: never pooled here.
+        const lent = this.#backend.takeWriteBuffer?.(length);
+        const reusable = lent === undefined && this.#backend.reusesWriteData === true;
+        const data = lent ?? (reusable ? this.#payloads.take(length) : new Uint8Array(length));
         const buffered = reader.takeBuffered(length);
         if (buffered !== null) {
           data.set(buffered);

@@ -72,7 +72,10 @@ export class WalbNbdBackend implements NbdBackend {
   readonly canTrim = true;
   readonly canWriteZeroes = true;
   readonly canMultiConn = true;
-  /** The engine copies payloads into its logpacks; `data` is free once a write settles. */
+  /**
+   * The engine copies small payloads into its logpacks (`data` is free once a write settles);
+   * big ones come from {@link takeWriteBuffer} and stay the engine's.
+   */
   readonly reusesWriteData = true;
 
   constructor(engine: WalbEngine) {
@@ -98,6 +101,11 @@ export class WalbNbdBackend implements NbdBackend {
 
   readInto(offset: number, target: Uint8Array): Promise<void> {
     return nbdCall(() => this.#engine.readInto(offset, target));
+  }
+
+  /** Big payloads go into the engine's pooled page-aligned buffers, logged without a copy. */
+  takeWriteBuffer(length: number): Uint8Array | undefined {
+    return this.#engine.takeWriteBuffer(length);
   }
 
   write(offset: number, data: Uint8Array, options: WriteOptions): Promise<void> {

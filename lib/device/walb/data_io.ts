@@ -13,12 +13,18 @@
 import { assert } from "../../errors.ts";
 import type { BlockDevice } from "../block/block_device.ts";
 import { WALB_ENGINE_LIMITS } from "./limits.ts";
+import type { PayloadLease } from "./payload_pool.ts";
 
 /** One IO for the ddev: `data` for a write, null for a discard (reads as zeros). */
 export interface DataIo {
   offsetBytes: number;
   lengthBytes: number;
   data: Uint8Array | null;
+  /**
+   * When `data` is a view of a pooled payload buffer: its lease, which the engine holds from
+   * commit until the IO is on the ddev (and each read laying it over its result holds too).
+   */
+  lease?: PayloadLease;
 }
 
 /** A run of writes that touch end to end: the parts go to the ddev at `offsetBytes`. */

@@ -39,6 +39,7 @@ import { checkLsidInvariants, type LsidSet, type MutableLsidSet } from "./lsid_s
 import type { FlushRequest, IoRequest, PlannedPack, QueuedRequest } from "./pack_planner.ts";
 import { planPack } from "./pack_planner.ts";
 import { PendingData } from "./pending.ts";
+import { type PayloadLease, PayloadPool } from "./payload_pool.ts";
 import { openEngineState } from "./engine_open.ts";
 
 /** Freeze states of §5.6 (CANCELING is internal to the driver and not modelled). */
@@ -101,6 +102,7 @@ export class WalbEngine {
   #queue: QueuedRequest[] = [];
   #applyQueue: AppliedPack[] = [];
   #pending = new PendingData();
+  readonly #payloads: PayloadPool;
   #signal = new ChangeSignal();
   #logFlushes = new SerialQueue();
   #superSyncs = new SerialQueue();
@@ -126,6 +128,8 @@ export class WalbEngine {
     this.#clock = options.clock;
     this.#random = options.random ?? cryptoRandom;
     this.#onEvent = options.onEvent ?? (() => {});
+    this.#payloads = options.payloadPool ??
+      new PayloadPool({ bytesMax: WALB_ENGINE_LIMITS.payloadPoolBytesMax });
     this.#options = resolveEngineOptions(options, init.superInit.pbs);
     this.#superInit = init.superInit;
     this.#ring = new LdevRing(init.ldev, init.superInit);
@@ -233,20 +237,35 @@ export class WalbEngine {
   // ---------------------------------------------------------------- block IO
 
   /**
+   * A buffer for the payload of a write of `lengthBytes`, or undefined for a small write (the
+   * caller uses its own): page-aligned pooled memory the engine logs in place. Fill it and
+   * pass it to {@link write} once; from then on the engine owns it (the caller never touches
+   * it again, and the engine reuses it once the data is on the ddev). A buffer never passed
+   * to {@link write} is left to the garbage collector.
+   */
+  takeWriteBuffer(lengthBytes: number): Uint8Array | undefined {
+    if (lengthBytes < WALB_ENGINE_LIMITS.lentPayloadSizeMin) return undefined;
+    if (lengthBytes > WALB_ENGINE_LIMITS.ioSizeBytesMax) return undefined;
+    return this.#payloads.take(lengthBytes);
+  }
+
+  /**
    * Logs a write; resolves once its log is written (and durable, with `fua`).
    *
    * @param offsetBytes multiple of 512
-   * @param data whole lb; the engine copies it: it may be reused once the promise settles
+   * @param data whole lb; the engine copies it (it may be reused once the promise settles),
+   *   unless it came from {@link takeWriteBuffer}: then the engine keeps it
    * @throws {WalbEngineError} EINVAL out of range or misaligned, ENOSPC when the log would
    *   overflow and `errorBeforeOverflow` is set, EROFS after an I/O error, ESHUTDOWN when stopping
    */
   write(offsetBytes: number, data: Uint8Array, options: { fua?: boolean } = {}): Promise<void> {
-    return this.#submitIo("write", offsetBytes, data.length, data, options.fua ?? false);
+    const lease = this.#payloads.adopt(data) ?? null;
+    return this.#submitIo("write", offsetBytes, data.length, data, options.fua ?? false, lease);
   }
 
   /** Logs a discard (a DISCARD record; the ddev range is discarded and reads as zeros). */
   discard(offsetBytes: number, lengthBytes: number): Promise<void> {
-    return this.#submitIo("discard", offsetBytes, lengthBytes, null, false);
+    return this.#submitIo("discard", offsetBytes, lengthBytes, null, false, null);
   }
 
   /**
@@ -287,12 +306,19 @@ export class WalbEngine {
       throw new WalbEngineError("read", "ESHUTDOWN", "the engine is stopped");
     }
     const overlays = this.#pending.overlapping(offsetBytes, lengthBytes);
-    const chunk = WALB_ENGINE_LIMITS.ioSizeBytesMax - WALB_ENGINE_LIMITS.ioSizeBytesMax % 4096;
-    for (let position = 0; position < lengthBytes; position += chunk) {
-      const end = Math.min(lengthBytes, position + chunk);
-      await this.#ddev.readInto(offsetBytes + position, target.subarray(position, end));
+    // Lent payloads laid over after the await stay held: applied meanwhile, they must not be
+    // reused for a new write before this read has copied them.
+    for (const io of overlays) io.lease?.retain();
+    try {
+      const chunk = WALB_ENGINE_LIMITS.ioSizeBytesMax - WALB_ENGINE_LIMITS.ioSizeBytesMax % 4096;
+      for (let position = 0; position < lengthBytes; position += chunk) {
+        const end = Math.min(lengthBytes, position + chunk);
+        await this.#ddev.readInto(offsetBytes + position, target.subarray(position, end));
+      }
+      PendingData.overlay(overlays, offsetBytes, target);
+    } finally {
+      for (const io of overlays) io.lease?.release();
     }
-    PendingData.overlay(overlays, offsetBytes, target);
   }
 
   /**
@@ -576,21 +602,30 @@ export class WalbEngine {
     lengthBytes: number,
     data: Uint8Array | null,
     fua: boolean,
+    lease: PayloadLease | null,
   ): Promise<void> {
     try {
       this.#checkRange(kind, offsetBytes, lengthBytes);
     } catch (error) {
+      lease?.release();
       return Promise.reject(error);
     }
     const refused = this.#writeRefusal(kind);
-    if (refused !== undefined) return Promise.reject(refused);
-    if (lengthBytes === 0) return fua ? this.flush() : Promise.resolve();
+    if (refused !== undefined) {
+      lease?.release();
+      return Promise.reject(refused);
+    }
+    if (lengthBytes === 0) {
+      lease?.release();
+      return fua ? this.flush() : Promise.resolve();
+    }
     return new Promise((resolve, reject) => {
       const request: IoRequest = {
         kind,
         offsetLb: offsetBytes / LOGICAL_BLOCK_SIZE,
         sizeLb: lengthBytes / LOGICAL_BLOCK_SIZE,
         data,
+        lease,
         fua,
         cursorLb: 0,
         settled: false,
@@ -746,12 +781,13 @@ export class WalbEngine {
     const pbs = BigInt(this.#superInit.pbs);
     const merged: { lsid: bigint; parts: Uint8Array[]; bytes: number }[] = [];
     for (const run of packs.flatMap((plan) => plan.runs)) {
+      const bytes = run.parts.reduce((sum, part) => sum + part.length, 0);
       const last = merged[merged.length - 1];
       if (last !== undefined && last.lsid + BigInt(last.bytes) / pbs === run.lsid) {
-        last.parts.push(run.data);
-        last.bytes += run.data.length;
+        last.parts.push(...run.parts);
+        last.bytes += bytes;
       } else {
-        merged.push({ lsid: run.lsid, parts: [run.data], bytes: run.data.length });
+        merged.push({ lsid: run.lsid, parts: [...run.parts], bytes });
       }
     }
     // Gather writes: the O_DIRECT ldev copies the parts straight into its bounce buffers.
@@ -874,6 +910,8 @@ export class WalbEngine {
       if (head === undefined || head.kind === "flush" || head.cursorLb < head.sizeLb) break;
       settled.push(this.#queue.shift()!);
     }
+    // Each record holds its lent payload until it is on the ddev.
+    for (const io of plan.dataIos) io.lease?.retain();
     this.#pending.add(pack.header.logpackLsid, plan.dataIos);
     this.#applyQueue.push({
       lsid: pack.header.logpackLsid,
@@ -938,6 +976,7 @@ export class WalbEngine {
       for (const pack of packs) {
         assert(this.#applyQueue.shift() === pack, "packs are applied in order");
         this.#pending.remove(pack.lsid);
+        for (const io of pack.dataIos) io.lease?.release();
       }
       this.#lsids.written = packs[packs.length - 1]!.nextLsid;
       this.#checkLsids();
@@ -1180,6 +1219,8 @@ export class WalbEngine {
 function settle(request: QueuedRequest, error?: unknown): void {
   if (request.settled) return;
   request.settled = true;
+  // The request's own hold on a lent payload (its committed records hold theirs).
+  if (request.kind !== "flush") request.lease?.release();
   if (error === undefined) request.resolve();
   else request.reject(error);
 }

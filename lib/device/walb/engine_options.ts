@@ -10,6 +10,7 @@ import { WalbEngineError } from "./errors.ts";
 import type { RandomFill } from "./format.ts";
 import { WALB_ENGINE_LIMITS } from "./limits.ts";
 import type { LsidSet } from "./lsid_state.ts";
+import type { PayloadPool } from "./payload_pool.ts";
 
 /** The time source (structurally lib/clock.ts `Clock`). */
 export interface EngineClock {
@@ -48,6 +49,8 @@ export interface WalbEngineOptions {
   random?: RandomFill;
   /** Receives events (redo result, overflow, read-only). */
   onEvent?: (event: WalbEngineEvent) => void;
+  /** Pool of lent write payload buffers (default a new one; tests pass a poisoning one). */
+  payloadPool?: PayloadPool;
 }
 
 /** Options with defaults applied and derived sizes. */

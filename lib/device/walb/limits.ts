@@ -61,6 +61,18 @@ export const WALB_ENGINE_LIMITS = {
    * while 1 MiB writes gained (~380 -> ~440 MB/s).
    */
   pipelineBytesMin: 512 * 1024,
+  /**
+   * Smallest write whose payload buffer the engine lends (`takeWriteBuffer`) [bytes]: a big
+   * write is read into page-aligned pooled memory and logged in place, where a copy into a
+   * fresh pack buffer cost a zeroed 1 MiB allocation, its page faults and garbage collection
+   * per 1 MiB write. Small writes are copied into shared runs (the server pools their buffers).
+   */
+  lentPayloadSizeMin: 64 * 1024,
+  /**
+   * Free lent payload buffers kept for reuse [bytes]: the pending data a streaming client
+   * keeps in flight (max_pending_mb default 32) comes back to the pool as it is applied.
+   */
+  payloadPoolBytesMax: 32 * 1024 * 1024,
   /** Longest WalB device name (WALB_DEV_NAME_MAX_LEN). */
   nameLengthMax: 25,
   /** Longest freeze timeout [s] (FREEZE clips to one day). */

@@ -16,10 +16,10 @@ import {
   MAX_NORMAL_IO_SECTORS,
 } from "../../format/wlog/constants.ts";
 import { isNormalRecord, isPaddingRecord } from "../../format/wlog/logpack.ts";
-import { type Logpack, LogpackBuilder } from "../../format/wlog/logpack_builder.ts";
+import { type Logpack, LogpackBuilder, type LogpackIo } from "../../format/wlog/logpack_builder.ts";
 import type { DataIo } from "./data_io.ts";
 import { alignedBytes } from "../../../ffi/libc.ts";
-import type { LsidRun } from "./ldev.ts";
+import type { PayloadLease } from "./payload_pool.ts";
 
 /** A write or discard waiting to be logged. */
 export interface IoRequest {
@@ -28,6 +28,11 @@ export interface IoRequest {
   sizeLb: number;
   /** The payload of a write (sizeLb * 512 bytes); null for a discard. */
   data: Uint8Array | null;
+  /**
+   * When `data` is a lent payload buffer the engine took over: the request's hold on it,
+   * released when the request settles (its records hold their own from commit).
+   */
+  lease: PayloadLease | null;
   fua: boolean;
   /** lb already placed in committed packs. */
   cursorLb: number;
@@ -54,13 +59,22 @@ export interface PlannedPiece {
   sizeLb: number;
 }
 
+/** A contiguous run of pb for the ldev: `parts` written back to back from `lsid`. */
+export interface LogRun {
+  lsid: bigint;
+  parts: Uint8Array[];
+}
+
 /** A sealed pack ready to be committed. */
 export interface PlannedPack {
   pack: Logpack;
   pieces: PlannedPiece[];
   /** What to write on the ldev: the header and payloads (padding payloads are not written). */
-  runs: LsidRun[];
-  /** The pack's IOs for the ddev, in record order (payloads copied into `runs`). */
+  runs: LogRun[];
+  /**
+   * The pack's IOs for the ddev, in record order: views of `runs` (copies), or of the lent
+   * payloads themselves with their leases (not yet held: the engine holds them at commit).
+   */
   dataIos: DataIo[];
   /** Bytes of write payload (what the pack adds to pending data). */
   payloadBytes: number;
@@ -138,11 +152,36 @@ export function planPack(
  */
 const ALIGNED_RUN_BYTES_MIN = 128 * 1024;
 
-/** Copies the sealed pack into ldev runs and derives the ddev IOs. */
+/** Copies the sealed pack into ldev runs, or lays it out in place, and derives the ddev IOs. */
 function layOut(pack: Logpack, pieces: PlannedPiece[], pbs: number): PlannedPack {
-  const lsid = pack.header.logpackLsid;
-  // Segments of consecutive pb to write: the header, then payloads up to a padding record.
-  const segments: { lsid: bigint; parts: Uint8Array[] }[] = [{ lsid, parts: [pack.block] }];
+  const normals = pack.ios.filter((io) => !isPaddingRecord(io.record));
+  assert(normals.length === pieces.length, "one record per planned piece");
+  return isInPlace(normals, pieces)
+    ? layOutInPlace(pack, normals, pieces, pbs)
+    : layOutCopied(pack, pieces, pbs);
+}
+
+/**
+ * Whether every write of the pack is a whole view of a lent payload buffer (not a padded
+ * copy), so the ldev write and the ddev IOs can use the payloads themselves.
+ */
+function isInPlace(normals: readonly LogpackIo[], pieces: readonly PlannedPiece[]): boolean {
+  let writes = 0;
+  for (const [index, io] of normals.entries()) {
+    if (!isNormalRecord(io.record)) continue;
+    const request = pieces[index]!.request;
+    if (request.lease === null || io.data.buffer !== request.data!.buffer) return false;
+    writes++;
+  }
+  return writes > 0;
+}
+
+/**
+ * Segments of consecutive pb to write: the header, then payloads up to a padding record
+ * (padding payloads are not written), then the payloads after it.
+ */
+function segmentsOf(pack: Logpack, header: Uint8Array, pbs: number): LogRun[] {
+  const segments: LogRun[] = [{ lsid: pack.header.logpackLsid, parts: [header] }];
   for (const io of pack.ios) {
     if (isPaddingRecord(io.record)) {
       segments.push({ lsid: io.record.lsid + BigInt(io.data.length / pbs), parts: [] });
@@ -150,9 +189,46 @@ function layOut(pack: Logpack, pieces: PlannedPiece[], pbs: number): PlannedPack
       segments[segments.length - 1]!.parts.push(io.data);
     }
   }
-  const runs: LsidRun[] = [];
+  return segments.filter((segment) => segment.parts.length > 0);
+}
+
+/**
+ * The payloads go to the ldev as they are, after the header copied into page-aligned memory:
+ * an O_DIRECT ldev writes the run with one pwritev and no copy. The ddev IOs are the payload
+ * views, each with its request's lease (held from commit).
+ */
+function layOutInPlace(
+  pack: Logpack,
+  normals: readonly LogpackIo[],
+  pieces: PlannedPiece[],
+  pbs: number,
+): PlannedPack {
+  const header = alignedBytes(Math.max(pbs, 4096)).subarray(0, pbs);
+  header.set(pack.block);
+  const runs = segmentsOf(pack, header, pbs);
+  const dataIos: DataIo[] = [];
+  let payloadBytes = 0;
+  for (const [index, io] of normals.entries()) {
+    const offsetBytes = io.record.offset * LOGICAL_BLOCK_SIZE;
+    const lengthBytes = io.record.ioSize * LOGICAL_BLOCK_SIZE;
+    if (!isNormalRecord(io.record)) {
+      dataIos.push({ offsetBytes, lengthBytes, data: null });
+      continue;
+    }
+    const lease = pieces[index]!.request.lease;
+    assert(lease !== null, "an in-place write has a lent payload");
+    assert(io.data.length === lengthBytes, "an in-place payload is whole pb");
+    dataIos.push({ offsetBytes, lengthBytes, data: io.data, lease });
+    payloadBytes += lengthBytes;
+  }
+  return { pack, pieces, runs, dataIos, payloadBytes };
+}
+
+/** Copies the pack's header and payloads into fresh ldev runs; the ddev IOs view the copies. */
+function layOutCopied(pack: Logpack, pieces: PlannedPiece[], pbs: number): PlannedPack {
+  const runs: LogRun[] = [];
   const copies = new Map<Uint8Array, Uint8Array>();
-  for (const segment of segments) {
+  for (const segment of segmentsOf(pack, pack.block, pbs)) {
     const size = segment.parts.reduce((sum, part) => sum + part.length, 0);
     if (size === 0) continue;
     // Big runs in page-aligned memory: an O_DIRECT ldev writes them without a bounce copy.
@@ -163,7 +239,7 @@ function layOut(pack: Logpack, pieces: PlannedPiece[], pbs: number): PlannedPack
       copies.set(part, data.subarray(position, position + part.length));
       position += part.length;
     }
-    runs.push({ lsid: segment.lsid, data });
+    runs.push({ lsid: segment.lsid, parts: [data] });
   }
   const dataIos: DataIo[] = [];
   let payloadBytes = 0;
