@@ -83,6 +83,11 @@ export class BufferedReader {
     this.#buffer = new Uint8Array(bufferSize);
   }
 
+  /** Current buffer size in bytes (a {@link readExact} of more grows it). */
+  get bufferSize(): number {
+    return this.#buffer.length;
+  }
+
   /** Fills the buffer until `n` bytes are available or EOF; returns the available count. */
   async #fill(n: number): Promise<number> {
     if (this.#end - this.#start >= n || this.#eof) return this.#end - this.#start;

@@ -102,6 +102,7 @@ export interface WlogDiffSourceOptions {
 export class WlogDiffSource {
   #wlog: WlogReader;
   #reader: BufferedReader;
+  #borrowData: boolean;
   #first: WlogHeader | null;
   #options: WlogDiffSourceOptions;
 
@@ -113,6 +114,7 @@ export class WlogDiffSource {
   ) {
     this.#reader = reader;
     this.#wlog = wlog;
+    this.#borrowData = wlog.borrowsData;
     this.#first = first;
     this.#options = options;
   }
@@ -153,8 +155,11 @@ export class WlogDiffSource {
       for await (const pack of this.#wlog.packs()) {
         for (const io of pack.ios) {
           const record = diffRecordOfLogIo(io);
-          // The reader's copy of padding and all-zero data is garbage now: free it at once.
-          if (record === null || record.kind === "allZero") releaseWholeBuffer(io.data);
+          // The reader's copy of padding and all-zero data is garbage now: free it at once
+          // (borrowed data is a view of the reader's buffers: never).
+          if (!this.#borrowData && (record === null || record.kind === "allZero")) {
+            releaseWholeBuffer(io.data);
+          }
           if (record === null) continue;
           if (record.data === null) {
             yield record;

@@ -14,12 +14,26 @@ import {
   inspectLogpackHeader,
   isDiscardRecord,
   isNormalRecord,
+  type LogpackHeader,
   logpackSizeProblem,
   nextLsidOf,
   payloadChecksum,
 } from "./logpack.ts";
 import type { Logpack, LogpackIo } from "./logpack_builder.ts";
 import { parseWlogHeader, type WlogHeader } from "./wlog_header.ts";
+
+/**
+ * Largest pack data a borrowing reader takes in place from the buffered reader (also at most
+ * that reader's buffer size, so the buffer never grows for it).
+ */
+const IN_PLACE_PACK_SIZE_MAX = 1024 * 1024;
+
+/** Bytes of a record's data in the stream: its pbs (none for a discard). */
+function dataSizeOf(record: LogpackIo["record"], pbs: number): number {
+  if (isDiscardRecord(record)) return 0;
+  // Rule 6 bounds io_size to 65535 lb, so one record's data is at most 32 MiB + one pb.
+  return lbToPbCount(Math.min(record.ioSize, LIMITS.normalIoLbMax), pbs) * pbs;
+}
 
 /** Smallest arena of a borrowing reader (1 MiB). */
 const ARENA_SIZE_MIN = 1024 * 1024;
@@ -95,6 +109,11 @@ export class WlogReader {
     this.#reader = reader;
     this.#verifyPayload = options.verifyPayload ?? true;
     this.#borrowData = options.borrowData ?? false;
+  }
+
+  /** True when IO data are views of reused buffers ({@link WlogReaderOptions.borrowData}). */
+  get borrowsData(): boolean {
+    return this.#borrowData;
   }
 
   /** Header of the current wlog (after {@link readHeader}). */
@@ -179,11 +198,10 @@ export class WlogReader {
         if (sizeProblem !== undefined) {
           throw new CorruptDataError("logpack header", offset, sizeProblem);
         }
-        const ios: LogpackIo[] = [];
         this.#arenaUsed = 0; // the previous pack's views are no longer used
-        for (let i = 0; i < packHeader.nRecords; i++) {
-          ios.push(await this.#readIo(packHeader.records[i]!, i, pbs, salt));
-        }
+        const ios =
+          (this.#borrowData ? await this.#readPackInPlace(packHeader, pbs, salt) : null) ??
+            await this.#readIos(packHeader, pbs, salt);
         const nextLsid = nextLsidOf(packHeader);
         this.#endLsid = nextLsid;
         yield { header: packHeader, block, ios, nextLsid, offset };
@@ -191,6 +209,52 @@ export class WlogReader {
     } finally {
       this.#reading = false;
     }
+  }
+
+  async #readIos(header: LogpackHeader, pbs: number, salt: number): Promise<LogpackIo[]> {
+    const ios: LogpackIo[] = [];
+    for (let i = 0; i < header.nRecords; i++) {
+      ios.push(await this.#readIo(header.records[i]!, i, pbs, salt));
+    }
+    return ios;
+  }
+
+  /**
+   * With borrowData, the IOs of a pack whose data fits {@link IN_PLACE_PACK_SIZE_MAX}: one read
+   * of the whole data, the IOs' data views into the buffered reader's buffer (valid until the
+   * next read, as the arena's until the next pack). Why: most IOs are smaller than the direct
+   * read size of `readExactInto`, and copying them from the reader's buffer into the arena was
+   * a second pass over the data. Null when the data is larger or the stream ends inside it
+   * (the IO by IO reads then report where).
+   */
+  async #readPackInPlace(
+    header: LogpackHeader,
+    pbs: number,
+    salt: number,
+  ): Promise<LogpackIo[] | null> {
+    let total = 0;
+    for (const record of header.records) total += dataSizeOf(record, pbs);
+    if (total > Math.min(IN_PLACE_PACK_SIZE_MAX, this.#reader.bufferSize)) return null;
+    const start = this.#reader.position;
+    let all: Uint8Array | null = new Uint8Array(0);
+    if (total > 0) {
+      try {
+        all = await this.#reader.readExact(total, "logpack data");
+      } catch (error) {
+        if (!(error instanceof CorruptDataError)) throw error;
+        return null; // nothing consumed
+      }
+    }
+    if (all === null) return null;
+    const ios: LogpackIo[] = [];
+    let at = 0;
+    for (let i = 0; i < header.nRecords; i++) {
+      const record = header.records[i]!;
+      const size = dataSizeOf(record, pbs);
+      ios.push(this.#ioOf(record, i, salt, all.subarray(at, at + size), start + at));
+      at += size;
+    }
+    return ios;
   }
 
   /** `size` bytes of the arena for the current pack (a bigger arena when it is full). */
@@ -211,16 +275,23 @@ export class WlogReader {
     pbs: number,
     salt: number,
   ): Promise<LogpackIo> {
-    if (isDiscardRecord(record)) {
-      const empty = new Uint8Array(0);
-      return { record, data: empty, payload: empty, streamOffset: this.#reader.position };
-    }
-    // Rule 6 bounds io_size to 65535 lb, so one record's data is at most 32 MiB + one pb.
-    const sizeLb = Math.min(record.ioSize, LIMITS.normalIoLbMax);
-    const size = lbToPbCount(sizeLb, pbs) * pbs;
+    const size = dataSizeOf(record, pbs);
     const offset = this.#reader.position;
+    if (isDiscardRecord(record)) return this.#ioOf(record, index, salt, new Uint8Array(0), offset);
     const data = this.#borrowData ? this.#borrow(size) : new Uint8Array(size);
     if (size > 0) await this.#reader.readExactInto(data, `log record ${index} data`);
+    return this.#ioOf(record, index, salt, data, offset);
+  }
+
+  /** The IO of `record` with its `data` read at stream `offset`; verifies its checksum. */
+  #ioOf(
+    record: LogpackIo["record"],
+    index: number,
+    salt: number,
+    data: Uint8Array,
+    offset: number,
+  ): LogpackIo {
+    if (isDiscardRecord(record)) return { record, data, payload: data, streamOffset: offset };
     const payload = data.subarray(0, record.ioSize * LOGICAL_BLOCK_SIZE);
     if (this.#verifyPayload && isNormalRecord(record)) {
       const actual = payloadChecksum(payload, salt);

@@ -1,6 +1,6 @@
 import { ChecksumMismatchError, CorruptDataError } from "../../errors.ts";
 import { BufferedReader, BufferedWriter, MemorySink, MemorySource } from "../../io/stream.ts";
-import { assertEquals, assertRejects, VECTORS_DIR } from "../../testing/assert.ts";
+import { assertEquals, assertRejects, toHex, VECTORS_DIR } from "../../testing/assert.ts";
 import { LogpackBuilder } from "./logpack_builder.ts";
 import { formatLogpack, WlogStatistics } from "./text.ts";
 import { formatWlogHeader } from "./wlog_header.ts";
@@ -141,5 +141,30 @@ Deno.test("WlogReader borrowData gives the owned data of each pack, in reused bu
     }
     assertEquals(index, expected.length);
     assertEquals(buffers.size < expected.length, true, "buffers are reused across packs");
+  }
+});
+
+Deno.test("WlogReader borrowData reads packs in place or not, with the same data and errors", async () => {
+  const bytes = await Deno.readFile(`${VECTORS_DIR}w1.wlog`);
+  const collect = async (input: Uint8Array, bufferSize: number, borrowData: boolean) => {
+    const wlog = new WlogReader(readerOf(input, bufferSize), { borrowData });
+    await wlog.readHeader();
+    const seen: string[] = [];
+    try {
+      for await (const pack of wlog.packs()) {
+        for (const io of pack.ios) seen.push(`${io.streamOffset}:${toHex(io.data.slice(0, 8))}`);
+      }
+    } catch (error) {
+      seen.push(`${(error as Error).name}: ${(error as Error).message}`);
+    }
+    return [...seen, `stop ${wlog.stop?.reason} ${wlog.stop?.offset}`];
+  };
+  // Whole and cut inside the data of a pack; buffers that take whole packs and ones that do not.
+  const cuts = [4096 + 512 + 700, Math.floor(bytes.length / 2) + 100, bytes.length - 300];
+  for (const input of [bytes, ...cuts.map((cut) => bytes.subarray(0, cut))]) {
+    const expected = await collect(input, 1 << 20, false);
+    for (const bufferSize of [1 << 20, 4096]) {
+      assertEquals(await collect(input, bufferSize, true), expected, `buffer ${bufferSize}`);
+    }
   }
 });
