@@ -23,6 +23,7 @@ import type { LdevPack } from "../../device/ldev_reader.ts";
 import { formatNetAddr } from "../../net.ts";
 import { SERVER_PROTOCOLS, STATUS } from "../../protocol/constants.ts";
 import { readAck } from "../../protocol/reply.ts";
+import { releaseBytes } from "../release_bytes.ts";
 import { sendWlogStream, writeWlogTransferHeader } from "../wlog_transfer.ts";
 import { ACTIONS, BUSY_RETRY_DELAY_MS, SS, WORKER_STATES } from "./constants.ts";
 import { dumpBadLogpack } from "./logpack_dump.ts";
@@ -221,7 +222,9 @@ async function prepareQueue(
 
 /**
  * The logpacks of [fromLsid, lsidLimit) that end within the limit. An invalid header or payload
- * before the limit is an error, after `onInvalid` (the dump of §3.8) ran for its lsid.
+ * before the limit is an error, after `onInvalid` (the dump of §3.8) ran for its lsid. Each
+ * pack's buffers are released when the next one is asked for: the consumer must be done
+ * with it by then (sendWlogStream copies or compresses every item at once).
  */
 async function* packsWithin(
   context: StorageContext,
@@ -258,6 +261,10 @@ async function* packsWithin(
       }
       yield pack;
       sent.endLsid = pack.nextLsid;
+      // Resumed once the pack is in the packet (compressed copies or copied verbatim): its
+      // fresh per-record buffers are freed now rather than by a late collection.
+      for (const io of pack.ios) releaseBytes(io.data);
+      releaseBytes(pack.block);
     }
   } finally {
     await reader.return(undefined as never);
