@@ -156,6 +156,18 @@ export const FULL_SYNC_LIMITS = {
   archiveWritebackIntervalBytes: 64 * 1024 * 1024,
 } as const;
 
+/** Limits of the archive's restore, written in one pass (lib/server/archive/restore_image.ts). */
+export const RESTORE_LIMITS = {
+  /** Bytes per read of the base and per write of the new image: few, large O_DIRECT calls. */
+  chunkBytes: 4 * 1024 * 1024,
+  /** Base chunks read ahead of the merge (4 × 4 MiB in memory). */
+  readsAheadMax: 4,
+  /** Image writes in flight behind the merge (4 × 4 MiB in memory). */
+  writesInFlightMax: 4,
+  /** Image bytes between background `fdatasync` calls (not waited for; the final one is). */
+  writebackIntervalBytes: 64 * 1024 * 1024,
+} as const;
+
 /** Limits of the proxy's wlog → wdiff conversion (lib/server/proxy/store_pool.ts). */
 export const PROXY_LIMITS = {
   /**

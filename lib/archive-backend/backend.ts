@@ -19,6 +19,25 @@ export interface SnapshotOptions {
   sizeBytes?: number;
 }
 
+/** A byte range of an image that holds data (outside every extent: holes, reading zeroes). */
+export interface DataExtent {
+  offsetBytes: number;
+  lengthBytes: number;
+}
+
+/** Options of {@link ArchiveBackend.open}. */
+export interface OpenOptions {
+  /** Open read-only (default false). */
+  readOnly?: boolean;
+  /**
+   * A hint for large sequential transfers (full sync, restore): bypass the page cache where the
+   * backend can (`O_DIRECT`). The device then may require aligned offsets and lengths
+   * ({@link BlockDevice.alignmentBytes}, at most 512 here: every image size and transfer of
+   * the archive is a multiple of 512). Default false.
+   */
+  direct?: boolean;
+}
+
 /** An archive image store. */
 export interface ArchiveBackend {
   /** `file` or `lvm`. */
@@ -42,6 +61,11 @@ export interface ArchiveBackend {
   snapshot(origin: string, name: string, options?: SnapshotOptions): Promise<void>;
   /** Full path of an image (a file path or `/dev/<vg>/<name>`). */
   path(name: string): string;
+  /**
+   * The data extents of an image, sorted, or undefined when unknown (an LV: all data). Sparse
+   * file images have holes that a restore need neither read nor write.
+   */
+  dataExtents?(name: string): Promise<DataExtent[] | undefined>;
   /** Opens an image as a block device. */
-  open(name: string, options?: { readOnly?: boolean }): Promise<BlockDevice>;
+  open(name: string, options?: OpenOptions): Promise<BlockDevice>;
 }

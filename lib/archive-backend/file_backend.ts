@@ -8,8 +8,20 @@
  * @module
  */
 import { assert } from "../errors.ts";
-import { type BlockDevice, FileDevice, PosixFileDevice } from "../device/block/mod.ts";
-import type { ArchiveBackend, ImageInfo, SnapshotOptions } from "./backend.ts";
+import {
+  type BlockDevice,
+  BlockIoError,
+  DirectDevice,
+  FileDevice,
+  PosixFileDevice,
+} from "../device/block/mod.ts";
+import type {
+  ArchiveBackend,
+  DataExtent,
+  ImageInfo,
+  OpenOptions,
+  SnapshotOptions,
+} from "./backend.ts";
 import { parseImageName } from "./names.ts";
 import { copyFileRange, isCopyRangeUnsupported } from "../../ffi/copy_range.ts";
 import { isFfiAllowed, LibcFile, O } from "../../ffi/libc.ts";
@@ -120,6 +132,34 @@ export class FileBackend implements ArchiveBackend {
     await this.#syncDir();
   }
 
+  /** Data extents from SEEK_DATA/SEEK_HOLE (with FFI; undefined without). */
+  dataExtents(name: string): Promise<DataExtent[] | undefined> {
+    if (!isFfiAllowed()) return Promise.resolve(undefined);
+    try {
+      return Promise.resolve(this.#dataExtentsSync(name));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #dataExtentsSync(name: string): DataExtent[] {
+    const file = LibcFile.open(this.path(name), { flags: O.RDONLY });
+    try {
+      const sizeBytes = file.sizeBytes();
+      const extents: DataExtent[] = [];
+      for (let offset = 0; offset < sizeBytes;) {
+        const start = file.seekDataSync(offset);
+        if (start === null || start >= sizeBytes) break;
+        const end = Math.min(file.seekHoleSync(start), sizeBytes);
+        extents.push({ offsetBytes: start, lengthBytes: end - start });
+        offset = end;
+      }
+      return extents;
+    } finally {
+      file.close();
+    }
+  }
+
   /**
    * Copies the data extents of `origin` below `copyBytes` into `name` with `copy_file_range`
    * (in the kernel; holes are skipped, found with SEEK_DATA/SEEK_HOLE).
@@ -212,11 +252,38 @@ export class FileBackend implements ArchiveBackend {
    * call per request instead of a seek and a write) when FFI is allowed, else through
    * Deno.FsFile. Calls of the FFI device do not queue behind each other: callers await each
    * write (apply) or never overlap the writes they have in flight (full sync).
+   *
+   * With `direct`, the image is opened with `O_DIRECT` where the filesystem allows it with an
+   * alignment of at most 512 bytes (else buffered, as without it): large
+   * sequential transfers then skip the page cache, whose fresh pages can cost more than the
+   * disk (see docs/performance.md), and leave it to the data that is read again.
    */
-  async open(name: string, options: { readOnly?: boolean } = {}): Promise<BlockDevice> {
+  async open(name: string, options: OpenOptions = {}): Promise<BlockDevice> {
     const readOnly = options.readOnly ?? false;
-    if (PosixFileDevice.available) return await PosixFileDevice.open(this.path(name), { readOnly });
-    return await FileDevice.open(this.path(name), { readOnly });
+    if (!PosixFileDevice.available) return await FileDevice.open(this.path(name), { readOnly });
+    if (options.direct === true) {
+      const direct = await this.#openDirect(name, readOnly);
+      if (direct !== undefined) return direct;
+    }
+    return await PosixFileDevice.open(this.path(name), { readOnly });
+  }
+
+  /** `O_DIRECT`, or undefined where it cannot cover the whole image (then: buffered). */
+  async #openDirect(name: string, readOnly: boolean): Promise<BlockDevice | undefined> {
+    let device: DirectDevice;
+    try {
+      device = await DirectDevice.open(this.path(name), { readOnly });
+    } catch (error) {
+      if (error instanceof BlockIoError && error.code === "EINVAL") return undefined;
+      throw error;
+    }
+    // Every archive transfer is a multiple of 512 bytes; a tail below the alignment would be
+    // out of reach.
+    if (device.alignmentBytes <= 512 && device.sizeBytes === await this.sizeBytes(name)) {
+      return device;
+    }
+    await device.close();
+    return undefined;
   }
 
   async #syncDir(): Promise<void> {

@@ -97,3 +97,31 @@ Deno.test("FileBackend: snapshot() copies data extents exactly, shorter or longe
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("FileBackend.open({ direct }) uses O_DIRECT where it can, else buffered I/O", async () => {
+  const cases = [
+    // ext4 (the temp dir here): O_DIRECT with a 512-byte alignment.
+    { dir: await Deno.makeTempDir(), direct: true },
+    // tmpfs has no O_DIRECT: the same calls through the page cache.
+    { dir: await Deno.makeTempDir({ dir: "/dev/shm" }), direct: false },
+  ];
+  for (const { dir, direct } of cases) {
+    try {
+      const backend = new FileBackend(dir);
+      await backend.create("wb_v", (1 << 20) + 512); // not a multiple of 4096
+      const device = await backend.open("wb_v", { direct: true });
+      assertEquals(device.alignmentBytes > 1, direct, `${dir}: alignment ${device.alignmentBytes}`);
+      assertEquals(device.sizeBytes, (1 << 20) + 512);
+      await device.write(1 << 20, new Uint8Array(512).fill(9)); // the last 512 bytes
+      await device.writeZeroes(0, 4096);
+      await device.flush();
+      await device.close();
+      const bytes = await Deno.readFile(backend.path("wb_v"));
+      assertEquals(bytes.length, (1 << 20) + 512);
+      assertEquals(bytes[(1 << 20) + 511], 9);
+      assertEquals(bytes[(1 << 20) - 1], 0);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});

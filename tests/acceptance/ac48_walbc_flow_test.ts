@@ -156,7 +156,8 @@ Deno.test({
       await op.run(walbc("s0", "full-bkp vol"));
       await op.waitFor(walbc("s0", "get state vol"), (out) => out === "Target");
       assertEquals(await op.run(walbc("a0", "get state vol")), "Archived");
-      assertEquals(await op.run(walbc("p0", "get state vol")), "Started");
+      // WlogRecv while the storage's first wlogs arrive, which may already be under way.
+      await op.waitFor(walbc("p0", "get state vol"), (out) => out === "Started");
       const first = await op.waitFor(walbc("a0", "get restorable vol"), (out) => out !== "");
 
       // Write (here: 1 MiB of random data at offset 0), then a snapshot.

@@ -353,7 +353,7 @@ async function receiveIntoBase(
   request: FullSyncRequest,
   server: ServerContext,
 ): Promise<void> {
-  const image = await context.backend.open(baseImageName(volume.volId));
+  const image = await context.backend.open(baseImageName(volume.volId), { direct: true });
   const writes: Promise<void>[] = [];
   const drain = async () => {
     while (writes.length > 0) await writes.shift();

@@ -22,6 +22,7 @@ import { mergeDiffs } from "../../format/wdiff/merge.ts";
 import { applyDiff, type ApplyTarget } from "../../format/wdiff/apply.ts";
 import { BackgroundSync } from "../../io/background_sync.ts";
 import { lazyRecordsOf } from "../wdiff_records.ts";
+import { writeRestoredImage } from "./restore_image.ts";
 import type { BlockDevice } from "../../device/block/mod.ts";
 import { FULL_SYNC_LIMITS } from "../../limits.ts";
 import {
@@ -158,8 +159,9 @@ function writebackTarget(
 }
 
 /**
- * Restores the clean snapshot `gid` to `wr_<vol>_<gid>`: a temporary copy of the base, the
- * diffs applied (in rounds of `-maxopen` files), renamed.
+ * Restores the clean snapshot `gid` to `wr_<vol>_<gid>`: a temporary image written in one
+ * pass from the base and the first `-maxopen` diffs ({@link writeRestoredImage}), any further
+ * diffs applied in rounds of `-maxopen` files, then renamed.
  *
  * @throws {RequestError} when the snapshot cannot be materialized
  */
@@ -174,10 +176,17 @@ export async function restore(
   if (diffs === null) throw new RequestError(`restore:can not restore:${volId}:${gid}`);
   const tmp = restoredTmpImageName(volId, gid);
   if (await context.backend.exists(tmp)) await context.backend.remove(tmp);
-  await context.backend.snapshot(baseImageName(volId), tmp);
+  const round = context.config.maxOpenDiffs > 0 ? context.config.maxOpenDiffs : diffs.length;
+  if (diffs.length === 0) {
+    await context.backend.snapshot(baseImageName(volId), tmp);
+  } else {
+    await context.backend.create(tmp, await context.backend.sizeBytes(baseImageName(volId)));
+  }
   try {
-    const round = context.config.maxOpenDiffs > 0 ? context.config.maxOpenDiffs : diffs.length;
-    for (let i = 0; i < diffs.length; i += round) {
+    if (diffs.length > 0) {
+      await writeFirstRound(context, volume, diffs.slice(0, round), tmp, signal);
+    }
+    for (let i = round; i < diffs.length; i += round) {
       checkAbort(volume, signal, "restore");
       await applyDiffsToImage(context, volume, diffs.slice(i, i + round), tmp, signal);
     }
@@ -185,6 +194,38 @@ export async function restore(
   } catch (error) {
     await context.backend.remove(tmp).catch(() => {});
     throw error;
+  }
+}
+
+/** Writes the new image `tmp` (zero-filled, the base's size) as base + `diffs`. */
+async function writeFirstRound(
+  context: ArchiveContext,
+  volume: ArchiveVolume,
+  diffs: readonly MetaDiff[],
+  tmp: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const baseName = baseImageName(volume.volId);
+  const baseExtents = await context.backend.dataExtents?.(baseName);
+  const merged = await openMerged(context, volume, diffs);
+  try {
+    const base = await context.backend.open(baseName, { readOnly: true, direct: true });
+    try {
+      const target = await context.backend.open(tmp, { direct: true });
+      try {
+        await writeRestoredImage(base, merged.records, target, {
+          discardPolicy: context.config.discardPolicy,
+          baseExtents,
+          checkAbort: () => checkAbort(volume, signal, "restore"),
+        });
+      } finally {
+        await target.close();
+      }
+    } finally {
+      await base.close();
+    }
+  } finally {
+    merged.close();
   }
 }
 

@@ -1,0 +1,166 @@
+/**
+ * A restored image written in one sequential pass: the virtual full image of the base and the
+ * merged diffs (wdiff-and-archive.md §6.6) streamed into a new, zero-filled image, instead of a
+ * copy of the base with the diffs applied onto it. Every byte is read once and written once,
+ * in large writes that bypass the page cache where the backend can (`O_DIRECT`): a copy plus
+ * random writes through the page cache costs this machine's kernel more than the disk
+ * (docs/performance.md). Holes of a sparse base stay holes, but for the records' data.
+ *
+ * The result equals {@link applyDiff} of the same records onto a copy of the base: discard
+ * records are dropped first when the policy is `ignore` (the base shows through), and read as
+ * zeroes otherwise (`zero` writes zeroes, `passdown` punches holes: both read as zeroes); a
+ * record past the image end fails with the same {@link ApplyRangeError}.
+ *
+ * @module
+ */
+import type { DataExtent } from "../../archive-backend/mod.ts";
+import type { BlockDevice } from "../../device/block/mod.ts";
+import type { DiffRecord } from "../../format/wdiff/diff_record.ts";
+import { recordEnd } from "../../format/wdiff/diff_record.ts";
+import { ApplyRangeError, type DiscardPolicy } from "../../format/wdiff/apply.ts";
+import { virtualFullChunks } from "../../format/wdiff/virtual_full.ts";
+import { BackgroundSync } from "../../io/background_sync.ts";
+import { LIMITS, RESTORE_LIMITS } from "../../limits.ts";
+
+/** Options of {@link writeRestoredImage}. */
+export interface RestoreImageOptions {
+  /** The archive's `-discard` policy. */
+  discardPolicy: DiscardPolicy;
+  /** Data extents of the base, sorted (undefined: unknown, every byte is read). */
+  baseExtents?: readonly DataExtent[] | undefined;
+  /** Called before each chunk; throws to abort (a forced stop). */
+  checkAbort(): void;
+}
+
+/**
+ * Writes base + `records` into `target`, which must read as zeroes (a new image) and have the
+ * base's size, then makes it durable (`flush`).
+ *
+ * @param base the base image (read sequentially, a few chunks ahead)
+ * @param records merged records, increasing and non-overlapping (e.g. from `mergeDiffs`)
+ * @param target the new image
+ * @throws {ApplyRangeError} when a record ends past the image
+ */
+export async function writeRestoredImage(
+  base: BlockDevice,
+  records: AsyncIterable<DiffRecord>,
+  target: BlockDevice,
+  options: RestoreImageOptions,
+): Promise<void> {
+  const chunkBytes = RESTORE_LIMITS.chunkBytes;
+  const extents = options.baseExtents;
+  const hole = extents === undefined
+    ? undefined
+    : (offset: number, length: number) => isHole(extents, offset, length);
+  const reader = new ReadAhead(base, chunkBytes, RESTORE_LIMITS.readsAheadMax, hole ?? never);
+  const writes: Promise<void>[] = [];
+  const writeback = new BackgroundSync(() => target.flush());
+  let sinceWriteback = 0;
+  try {
+    const chunks = virtualFullChunks(
+      {
+        size: base.sizeBytes,
+        readAt: (offset, length) => reader.read(offset, length),
+        ...(hole === undefined ? {} : { isZero: hole }),
+      },
+      checked(records, target.sizeBytes, options.discardPolicy),
+      { chunkSize: chunkBytes },
+    );
+    for await (const chunk of chunks) {
+      options.checkAbort();
+      if (chunk.data === null) continue; // the target already reads zeroes there
+      const write = target.write(chunk.offset, chunk.data);
+      write.catch(() => {}); // awaited in turn below or in the finally
+      writes.push(write);
+      if (writes.length >= RESTORE_LIMITS.writesInFlightMax) await writes.shift();
+      sinceWriteback += chunk.length;
+      if (sinceWriteback >= RESTORE_LIMITS.writebackIntervalBytes && await writeback.tryStart()) {
+        sinceWriteback = 0;
+      }
+    }
+    while (writes.length > 0) await writes.shift();
+    await writeback.settle();
+    await target.flush();
+  } finally {
+    await Promise.allSettled(writes);
+    await writeback.settle().catch(() => {});
+    await reader.close();
+  }
+}
+
+/**
+ * The records as applyDiff would execute them: discards dropped under `ignore`, a record past
+ * the end an error.
+ */
+async function* checked(
+  records: AsyncIterable<DiffRecord>,
+  sizeBytes: number,
+  policy: DiscardPolicy,
+): AsyncGenerator<DiffRecord> {
+  for await (const record of records) {
+    if (recordEnd(record) * LIMITS.lbSize > sizeBytes) throw new ApplyRangeError(record, sizeBytes);
+    if (record.kind === "discard" && policy === "ignore") continue;
+    yield record;
+  }
+}
+
+const never = () => false;
+
+/** Whether `[offset, offset + length)` lies in one hole between (or after) `extents`. */
+function isHole(extents: readonly DataExtent[], offset: number, length: number): boolean {
+  // Binary search for the first extent ending after `offset`.
+  let low = 0;
+  let high = extents.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const extent = extents[middle]!;
+    if (extent.offsetBytes + extent.lengthBytes <= offset) low = middle + 1;
+    else high = middle;
+  }
+  const next = extents[low];
+  return next === undefined || next.offsetBytes >= offset + length;
+}
+
+/**
+ * Sequential chunk reads of `device`, up to `depth` chunks ahead of the one asked for: the disk
+ * reads while the caller merges and writes. Chunks are asked for in order, at multiples of
+ * `chunkBytes`; those `skip` names (holes) are never read nor asked for.
+ */
+class ReadAhead {
+  #pending = new Map<number, Promise<Uint8Array>>();
+  #next = 0;
+
+  constructor(
+    readonly device: BlockDevice,
+    readonly chunkBytes: number,
+    readonly depth: number,
+    readonly skip: (offset: number, length: number) => boolean,
+  ) {}
+
+  read(offset: number, length: number): Promise<Uint8Array> {
+    for (const key of this.#pending.keys()) if (key < offset) this.#pending.delete(key);
+    const read = this.#pending.get(offset) ?? this.#start(offset, length);
+    this.#pending.delete(offset);
+    this.#next = Math.max(this.#next, offset + length);
+    while (this.#pending.size < this.depth && this.#next < this.device.sizeBytes) {
+      const length = Math.min(this.chunkBytes, this.device.sizeBytes - this.#next);
+      if (!this.skip(this.#next, length)) {
+        this.#pending.set(this.#next, this.#start(this.#next, length));
+      }
+      this.#next += length;
+    }
+    return read;
+  }
+
+  #start(offset: number, length: number): Promise<Uint8Array> {
+    const read = this.device.read(offset, length);
+    read.catch(() => {}); // reported by read() when asked for; dropped when never asked
+    return read;
+  }
+
+  /** Waits for the reads still in flight (their results are dropped). */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.#pending.values());
+    this.#pending.clear();
+  }
+}
