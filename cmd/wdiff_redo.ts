@@ -81,6 +81,8 @@ class SyncFileTarget implements ApplyTarget {
   #zeros: Uint8Array | undefined;
   #device: BlockDevice | undefined;
   #zeroer: FileRangeZeroer | null | undefined;
+  /** The file position after our last write (-1 unknown): a seek there is skipped. */
+  #position = -1;
 
   private constructor(file: Deno.FsFile, readonly sizeBytes: number, readonly path: string) {
     this.#file = file;
@@ -93,7 +95,8 @@ class SyncFileTarget implements ApplyTarget {
     }
     const file = await Deno.open(path, { read: true, write: true });
     try {
-      // seek(END) also gives the size of a block device, whose stat size is 0.
+      // seek(END) also gives the size of a block device, whose stat size is 0 (and leaves
+      // the position unknown to #writeAt).
       return new SyncFileTarget(file, file.seekSync(0, Deno.SeekMode.End), path);
     } catch (error) {
       file.close();
@@ -102,9 +105,13 @@ class SyncFileTarget implements ApplyTarget {
   }
 
   #writeAt(offsetBytes: number, data: Uint8Array): void {
-    this.#file.seekSync(offsetBytes, Deno.SeekMode.Start);
+    // Half of the issue #3 redo's writes start where the previous one ended (the next record,
+    // or zeroes over the rest of its block): no seek needed.
+    if (offsetBytes !== this.#position) this.#file.seekSync(offsetBytes, Deno.SeekMode.Start);
+    this.#position = -1; // unknown until this write completes
     let done = 0;
     while (done < data.length) done += this.#file.writeSync(data.subarray(done));
+    this.#position = offsetBytes + data.length;
   }
 
   write(offsetBytes: number, data: Uint8Array): Promise<void> {
