@@ -183,8 +183,9 @@ export async function redoWdiff(
 
 /**
  * The records of `reader`, counting pack bytes in `progress` when it is shown. The data of a
- * sorted wdiff's records is a view of its pack (raw) or of one reused buffer (decompressed):
- * each record is written before the next is asked for.
+ * sorted wdiff's records is a view of its pack's payload (raw) or of one reused buffer
+ * (decompressed), and the payload buffer is reused too: each record is written before the
+ * next is asked for.
  */
 async function* recordsOf(
   reader: WdiffReader,
@@ -197,7 +198,7 @@ async function* recordsOf(
     return;
   }
   const scratch = new ScratchBuffer();
-  for await (const pack of reader.packs()) {
+  for await (const pack of reader.packs({ reusePayload: true })) {
     progress?.add(PACK_HEADER_SIZE + pack.header.totalSize);
     yield* decodePackRecordsReusing(pack, scratch);
   }

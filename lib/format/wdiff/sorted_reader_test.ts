@@ -45,3 +45,20 @@ Deno.test("decodePackRecordsReusing() verifies each record's checksum before yie
   for (let i = 0; i < target; i++) decoded.next(); // the records before it are fine
   assertThrows(() => decoded.next(), ChecksumMismatchError);
 });
+
+Deno.test("SortedWdiffReader.packs({ reusePayload }) reads each payload into one reused buffer", async () => {
+  for (const name of [...NAMES, "base-2M.full.sorted.wdiff"]) {
+    const expected = await packsOf(`${VECTORS_DIR}${name}`);
+    const bytes = await Deno.readFile(`${VECTORS_DIR}${name}`);
+    const reader = await SortedWdiffReader.open(new BufferedReader(new MemorySource(bytes)));
+    const buffers = new Set<ArrayBufferLike>();
+    let index = 0;
+    for await (const pack of reader.packs({ reusePayload: true })) {
+      // Compared before the next pack reuses the buffer.
+      assertEquals(pack, expected[index++], `${name} pack ${index}`);
+      buffers.add(pack.payload.buffer);
+    }
+    assertEquals(index, expected.length);
+    assertEquals(buffers.size <= Math.max(1, index - 1), true, `${name}: buffers reused`);
+  }
+});
