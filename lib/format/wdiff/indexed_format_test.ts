@@ -5,6 +5,7 @@ import {
   decodeIndexRecord,
   encodeIndexRecord,
   floorPow2,
+  forEachAligned,
   type IndexRecord,
   indexRecordProblem,
   parseIndexSuper,
@@ -89,4 +90,19 @@ Deno.test("alignment() and floorPow2() handle the edges", () => {
   assertEquals(floorPow2(1), 1);
   assertEquals(floorPow2(2 ** 32 - 1), 2 ** 31);
   assertEquals(floorPow2(4096), 4096);
+});
+
+Deno.test("forEachAligned() visits the pieces splitAligned() gives", () => {
+  for (
+    const [address, blocks, maxBlocks] of [[3, 13, 0], [0, 5000, 2048], [7, 1, 8], [1023, 4097, 3]]
+  ) {
+    const visited: { address: number; blocks: number }[] = [];
+    forEachAligned(
+      address!,
+      blocks!,
+      maxBlocks!,
+      (at, size) => visited.push({ address: at, blocks: size }),
+    );
+    assertEquals(visited, splitAligned(address!, blocks!, maxBlocks!));
+  }
 });
