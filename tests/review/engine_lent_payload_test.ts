@@ -106,98 +106,105 @@ Deno.test("review: a read laying a lent payload over its result holds it while t
   assertEquals(pool.returned, pool.taken, "every lent buffer came back");
 });
 
-Deno.test("review: lent payloads over an O_DIRECT ldev keep every acknowledged write readable, and come back", async () => {
-  const prng = seededPrng("review lent payloads");
-  const dir = await Deno.makeTempDir({ dir: "/var/tmp" }); // O_DIRECT needs a real filesystem
-  const ddevBytes = 16 << 20;
-  const ldevPath = `${dir}/ldev`;
-  const ddevPath = `${dir}/ddev`;
-  await Deno.writeFile(ldevPath, new Uint8Array(0));
-  await Deno.truncate(ldevPath, 24 << 20); // a small ring: it wraps (padding) several times
-  await Deno.writeFile(ddevPath, new Uint8Array(0));
-  await Deno.truncate(ddevPath, ddevBytes);
-  const model = new Uint8Array(ddevBytes);
-  const ldev = await DirectDevice.open(ldevPath);
-  const ddev = await PosixFileDevice.open(ddevPath, { physicalBlockSize: ldev.physicalBlockSize });
-  const pool = new PayloadPool({ bytesMax: 4 << 20, poisonByte: POISON });
-  try {
-    await formatLdev(ldev, ddev, { name: "lent" });
-    const engine = await WalbEngine.open(ldev, ddev, {
-      clock: realClock,
-      payloadPool: pool,
-      maxPendingMb: 4,
-      logFlushIntervalMb: 1,
+// max_logpack_kb 32 (default): a lent write has its pack alone; 0 (no limit): packs mix lent
+// payloads (laid out in place together) and copied ones (the whole pack copied).
+for (const maxLogpackKb of [32, 0]) {
+  Deno.test(`review: lent payloads over an O_DIRECT ldev (max_logpack_kb ${maxLogpackKb}) keep every acknowledged write readable, and come back`, async () => {
+    const prng = seededPrng(`review lent payloads ${maxLogpackKb}`);
+    const dir = await Deno.makeTempDir({ dir: "/var/tmp" }); // O_DIRECT needs a real filesystem
+    const ddevBytes = 16 << 20;
+    const ldevPath = `${dir}/ldev`;
+    const ddevPath = `${dir}/ddev`;
+    await Deno.writeFile(ldevPath, new Uint8Array(0));
+    await Deno.truncate(ldevPath, 24 << 20); // a small ring: it wraps (padding) several times
+    await Deno.writeFile(ddevPath, new Uint8Array(0));
+    await Deno.truncate(ddevPath, ddevBytes);
+    const model = new Uint8Array(ddevBytes);
+    const ldev = await DirectDevice.open(ldevPath);
+    const ddev = await PosixFileDevice.open(ddevPath, {
+      physicalBlockSize: ldev.physicalBlockSize,
     });
+    const pool = new PayloadPool({ bytesMax: 4 << 20, poisonByte: POISON });
     try {
-      for (let round = 0; round < 16; round++) {
-        const calls: Promise<void>[] = [];
-        const ranges: [number, number][] = [];
-        for (let i = 0; i < 24; i++) {
-          const lengthBytes = prng.chance(0.8)
-            ? 4096 * prng.range(16, 256) // lent: 64 KiB .. 1 MiB
-            : 512 * prng.range(1, 64); // copied
-          const offsetBytes = 4096 * prng.int((ddevBytes - lengthBytes) / 4096 + 1);
-          ranges.push([offsetBytes, offsetBytes + lengthBytes]);
-          if (prng.chance(0.05)) {
-            calls.push(engine.discard(offsetBytes, lengthBytes));
-            model.fill(0, offsetBytes, offsetBytes + lengthBytes);
-            continue;
+      await formatLdev(ldev, ddev, { name: "lent" });
+      const engine = await WalbEngine.open(ldev, ddev, {
+        clock: realClock,
+        payloadPool: pool,
+        maxPendingMb: 4,
+        maxLogpackKb,
+        logFlushIntervalMb: 1,
+      });
+      try {
+        for (let round = 0; round < 16; round++) {
+          const calls: Promise<void>[] = [];
+          const ranges: [number, number][] = [];
+          for (let i = 0; i < 24; i++) {
+            const lengthBytes = prng.chance(0.8)
+              ? 4096 * prng.range(16, 256) // lent: 64 KiB .. 1 MiB
+              : 512 * prng.range(1, 64); // copied
+            const offsetBytes = 4096 * prng.int(Math.floor((ddevBytes - lengthBytes) / 4096) + 1);
+            ranges.push([offsetBytes, offsetBytes + lengthBytes]);
+            if (prng.chance(0.05)) {
+              calls.push(engine.discard(offsetBytes, lengthBytes));
+              model.fill(0, offsetBytes, offsetBytes + lengthBytes);
+              continue;
+            }
+            const data = engine.takeWriteBuffer(lengthBytes) ?? new Uint8Array(lengthBytes);
+            data.set(prng.bytes(lengthBytes));
+            model.set(data, offsetBytes);
+            calls.push(engine.write(offsetBytes, data, { fua: prng.chance(0.1) }));
           }
-          const data = engine.takeWriteBuffer(lengthBytes) ?? new Uint8Array(lengthBytes);
-          data.set(prng.bytes(lengthBytes));
-          model.set(data, offsetBytes);
-          calls.push(engine.write(offsetBytes, data, { fua: prng.chance(0.1) }));
+          // Reads beside this round's writes, of earlier rounds' data the applier is putting on
+          // the ddev while this round reuses its buffers.
+          const reads: Promise<void>[] = [];
+          for (let r = 0; r < 16; r++) {
+            const lengthBytes = 4096 * prng.range(1, 256);
+            const offsetBytes = 4096 * prng.int(Math.floor((ddevBytes - lengthBytes) / 4096) + 1);
+            const end = offsetBytes + lengthBytes;
+            if (ranges.some(([start, stop]) => start < end && offsetBytes < stop)) continue;
+            const expected = model.slice(offsetBytes, end);
+            const target = new Uint8Array(lengthBytes);
+            reads.push(
+              engine.readInto(offsetBytes, target).then(() => {
+                const at = firstDifference(target, expected);
+                assert(
+                  at < 0,
+                  `round ${round}: read at ${offsetBytes}+${lengthBytes} differs at ${at}`,
+                );
+              }),
+            );
+            await calls[prng.int(calls.length)];
+          }
+          await Promise.all(calls);
+          if (prng.chance(0.5)) await engine.flush();
+          for (let r = 0; r < 8; r++) {
+            const lengthBytes = 4096 * prng.range(1, 512);
+            const offsetBytes = 4096 * prng.int(Math.floor((ddevBytes - lengthBytes) / 4096) + 1);
+            const target = new Uint8Array(lengthBytes);
+            reads.push(
+              engine.readInto(offsetBytes, target).then(() => {
+                const expected = model.subarray(offsetBytes, offsetBytes + lengthBytes);
+                const at = firstDifference(target, expected);
+                assert(
+                  at < 0,
+                  `round ${round}: read at ${offsetBytes}+${lengthBytes} differs at ${at}`,
+                );
+              }),
+            );
+          }
+          await Promise.all(reads);
         }
-        // Reads beside this round's writes, of earlier rounds' data the applier is putting on
-        // the ddev while this round reuses its buffers.
-        const reads: Promise<void>[] = [];
-        for (let r = 0; r < 16; r++) {
-          const lengthBytes = 4096 * prng.range(1, 256);
-          const offsetBytes = 4096 * prng.int((ddevBytes - lengthBytes) / 4096 + 1);
-          const end = offsetBytes + lengthBytes;
-          if (ranges.some(([start, stop]) => start < end && offsetBytes < stop)) continue;
-          const expected = model.slice(offsetBytes, end);
-          const target = new Uint8Array(lengthBytes);
-          reads.push(
-            engine.readInto(offsetBytes, target).then(() => {
-              const at = firstDifference(target, expected);
-              assert(
-                at < 0,
-                `round ${round}: read at ${offsetBytes}+${lengthBytes} differs at ${at}`,
-              );
-            }),
-          );
-          await calls[prng.int(calls.length)];
-        }
-        await Promise.all(calls);
-        if (prng.chance(0.5)) await engine.flush();
-        for (let r = 0; r < 8; r++) {
-          const lengthBytes = 4096 * prng.range(1, 512);
-          const offsetBytes = 4096 * prng.int((ddevBytes - lengthBytes) / 4096 + 1);
-          const target = new Uint8Array(lengthBytes);
-          reads.push(
-            engine.readInto(offsetBytes, target).then(() => {
-              const expected = model.subarray(offsetBytes, offsetBytes + lengthBytes);
-              const at = firstDifference(target, expected);
-              assert(
-                at < 0,
-                `round ${round}: read at ${offsetBytes}+${lengthBytes} differs at ${at}`,
-              );
-            }),
-          );
-        }
-        await Promise.all(reads);
+      } finally {
+        await engine.stop();
       }
+      assert(pool.reused > 0, "buffers were reused");
+      assertEquals(pool.returned, pool.taken, "every lent buffer came back");
+      const image = await Deno.readFile(ddevPath);
+      assertEquals(firstDifference(image, model), -1, "ddev after a clean stop");
     } finally {
-      await engine.stop();
+      await ldev.close();
+      await ddev.close();
+      await Deno.remove(dir, { recursive: true });
     }
-    assert(pool.reused > 0, "buffers were reused");
-    assertEquals(pool.returned, pool.taken, "every lent buffer came back");
-    const image = await Deno.readFile(ddevPath);
-    assertEquals(firstDifference(image, model), -1, "ddev after a clean stop");
-  } finally {
-    await ldev.close();
-    await ddev.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  });
+}
