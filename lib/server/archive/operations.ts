@@ -209,7 +209,8 @@ async function writeFirstRound(
   const baseExtents = await context.backend.dataExtents?.(baseName);
   const merged = await openMerged(context, volume, diffs);
   try {
-    const base = await context.backend.open(baseName, { readOnly: true, direct: true });
+    // Buffered: the base is often in the page cache, and read ahead by the kernel when not.
+    const base = await context.backend.open(baseName, { readOnly: true });
     try {
       const target = await context.backend.open(tmp, { direct: true });
       try {

@@ -20,6 +20,7 @@ import { recordEnd } from "../../format/wdiff/diff_record.ts";
 import { ApplyRangeError, type DiscardPolicy } from "../../format/wdiff/apply.ts";
 import { virtualFullChunks } from "../../format/wdiff/virtual_full.ts";
 import { BackgroundSync } from "../../io/background_sync.ts";
+import { alignedBytes } from "../../../ffi/libc.ts";
 import { LIMITS, RESTORE_LIMITS } from "../../limits.ts";
 
 /** Options of {@link writeRestoredImage}. */
@@ -52,7 +53,14 @@ export async function writeRestoredImage(
   const hole = extents === undefined
     ? undefined
     : (offset: number, length: number) => isHole(extents, offset, length);
-  const reader = new ReadAhead(base, chunkBytes, RESTORE_LIMITS.readsAheadMax, hole ?? never);
+  const buffers = new ChunkBuffers(chunkBytes);
+  const reader = new ReadAhead(
+    base,
+    chunkBytes,
+    RESTORE_LIMITS.readsAheadMax,
+    buffers,
+    hole ?? never,
+  );
   const writes: Promise<void>[] = [];
   const writeback = new BackgroundSync(() => target.flush());
   let sinceWriteback = 0;
@@ -69,7 +77,10 @@ export async function writeRestoredImage(
     for await (const chunk of chunks) {
       options.checkAbort();
       if (chunk.data === null) continue; // the target already reads zeroes there
-      const write = target.write(chunk.offset, chunk.data);
+      const data = chunk.data;
+      // From page-aligned memory, an O_DIRECT target writes the chunk in place (no copy).
+      const write = (target.writeGather?.(chunk.offset, [data]) ?? target.write(chunk.offset, data))
+        .finally(() => buffers.release(data));
       write.catch(() => {}); // awaited in turn below or in the finally
       writes.push(write);
       if (writes.length >= RESTORE_LIMITS.writesInFlightMax) await writes.shift();
@@ -122,9 +133,40 @@ function isHole(extents: readonly DataExtent[], offset: number, length: number):
 }
 
 /**
- * Sequential chunk reads of `device`, up to `depth` chunks ahead of the one asked for: the disk
- * reads while the caller merges and writes. Chunks are asked for in order, at multiples of
- * `chunkBytes`; those `skip` names (holes) are never read nor asked for.
+ * Page-aligned chunk buffers, reused: base chunks are read into them, records overlaid, and
+ * they are written from there. Without FFI they are ordinary arrays.
+ */
+class ChunkBuffers {
+  #free: Uint8Array[] = [];
+  /** Views handed out, by identity: only these return to the pool. */
+  #lent = new Set<Uint8Array>();
+
+  constructor(readonly chunkBytes: number) {}
+
+  take(lengthBytes: number): Uint8Array {
+    const whole = this.#free.pop() ?? alignedBytes(this.chunkBytes);
+    const view = whole.length === lengthBytes ? whole : whole.subarray(0, lengthBytes);
+    this.#lent.add(view);
+    return view;
+  }
+
+  /** Returns `view` to the pool if it came from {@link take} (record data does not). */
+  release(view: Uint8Array): void {
+    if (!this.#lent.delete(view)) return;
+    if (this.#free.length < RESTORE_LIMITS.readsAheadMax + RESTORE_LIMITS.writesInFlightMax + 2) {
+      this.#free.push(
+        view.length === this.chunkBytes
+          ? view
+          : new Uint8Array(view.buffer, view.byteOffset, this.chunkBytes),
+      );
+    }
+  }
+}
+
+/**
+ * Sequential chunk reads of `device` into {@link ChunkBuffers}, up to `depth` chunks ahead of
+ * the one asked for: the disk reads while the caller merges and writes. Chunks are asked for in
+ * order, at multiples of `chunkBytes`; those `skip` names (holes) are never read nor asked for.
  */
 class ReadAhead {
   #pending = new Map<number, Promise<Uint8Array>>();
@@ -134,11 +176,17 @@ class ReadAhead {
     readonly device: BlockDevice,
     readonly chunkBytes: number,
     readonly depth: number,
+    readonly buffers: ChunkBuffers,
     readonly skip: (offset: number, length: number) => boolean,
   ) {}
 
   read(offset: number, length: number): Promise<Uint8Array> {
-    for (const key of this.#pending.keys()) if (key < offset) this.#pending.delete(key);
+    for (const [key, read] of this.#pending) {
+      if (key < offset) {
+        this.#pending.delete(key);
+        read.then((view) => this.buffers.release(view), () => {});
+      }
+    }
     const read = this.#pending.get(offset) ?? this.#start(offset, length);
     this.#pending.delete(offset);
     this.#next = Math.max(this.#next, offset + length);
@@ -153,7 +201,11 @@ class ReadAhead {
   }
 
   #start(offset: number, length: number): Promise<Uint8Array> {
-    const read = this.device.read(offset, length);
+    const view = this.buffers.take(length);
+    const read = this.device.readInto(offset, view).then(() => view, (error) => {
+      this.buffers.release(view);
+      throw error;
+    });
     read.catch(() => {}); // reported by read() when asked for; dropped when never asked
     return read;
   }

@@ -43,7 +43,7 @@ function makeRecords(prng: ReturnType<typeof seededPrng>): DiffRecord[] {
       kind,
       data: kind === "normal" ? prng.bytes(blocks * LB) : null,
     });
-    address += blocks + prng.int(3000);
+    address += blocks + prng.int(1500);
   }
   return records;
 }
@@ -55,7 +55,7 @@ async function contents(device: MemoryDevice): Promise<Uint8Array> {
 Deno.test("writeRestoredImage() equals applyDiff() onto a copy of the base, every policy", async () => {
   const { base, extents, prng } = await makeBase("writeRestoredImage");
   const records = makeRecords(prng);
-  assert(records.some((r) => r.kind === "discard") && records.length > 20, "varied records");
+  assert(records.some((r) => r.kind === "discard") && records.length > 10, "varied records");
   for (const policy of ["ignore", "zero", "passdown"] as DiscardPolicy[]) {
     const expected = new MemoryDevice({ sizeBytes: SIZE });
     await expected.write(0, await contents(base));
