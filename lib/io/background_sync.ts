@@ -55,6 +55,7 @@ export function eventLoopTurn(): Promise<void> {
   return new Promise<void>((resolve) => {
     channel.port1.onmessage = () => {
       channel.port1.close();
+      channel.port2.close();
       resolve();
     };
     channel.port2.postMessage(null);
