@@ -134,9 +134,16 @@ export const FULL_SYNC_LIMITS = {
   socketWriteSizeMin: 1024 * 1024,
   /**
    * Image writes of received bulks kept in flight on the archive, overlapping the disk with
-   * receiving and decompressing the next bulks; 8 × 4 MiB (the largest bulk) is 32 MiB at most.
+   * receiving and decompressing the next bulks (each write {@link archiveWriteSizeBytes} at
+   * most).
    */
   archiveWritesInFlightMax: 8,
+  /**
+   * Bytes per image write of a full sync: received bulks (256 KiB by default) are gathered
+   * into page-aligned buffers of this size, which an O_DIRECT image writes in place. With the
+   * writes in flight: 9 × 4 MiB = 36 MiB at most.
+   */
+  archiveWriteSizeBytes: 4 * 1024 * 1024,
   /**
    * Workers compressing full-sync bulks (`-sync-cmpr`'s numCpu, up to this): more than the
    * machine's cores buys nothing, and each holds up to one device read (4 MiB) in flight.

@@ -38,6 +38,7 @@ import { BackgroundSync } from "../../io/background_sync.ts";
 import { checkVolumeId } from "../runtime/format.ts";
 import type { ServerContext } from "../runtime/server.ts";
 import { AS } from "./constants.ts";
+import { CoalescingWriter } from "./coalescing_writer.ts";
 import type { ArchiveContext, ArchiveVolume } from "./volume.ts";
 
 const FN = "dirtyFullSyncServer";
@@ -342,10 +343,10 @@ export async function serveDirtyFullSync(
 }
 
 /**
- * Receives the stream into the base image, syncing every `-fi` bytes and at the end. Up to
- * `archiveWritesInFlightMax` image writes run while the next bulks are received and
- * decompressed; every one of them completes before each sync, so a sync still covers all the
- * bytes received before it.
+ * Receives the stream into the base image, syncing every `-fi` bytes and at the end. Bulks
+ * are gathered into `archiveWriteSizeBytes` writes, up to `archiveWritesInFlightMax` of them
+ * running while the next bulks are received and decompressed; every one of them completes
+ * before each sync, so a sync still covers all the bytes received before it.
  */
 async function receiveIntoBase(
   context: ArchiveContext,
@@ -354,10 +355,11 @@ async function receiveIntoBase(
   server: ServerContext,
 ): Promise<void> {
   const image = await context.backend.open(baseImageName(volume.volId), { direct: true });
-  const writes: Promise<void>[] = [];
-  const drain = async () => {
-    while (writes.length > 0) await writes.shift();
-  };
+  const writer = new CoalescingWriter(
+    image,
+    FULL_SYNC_LIMITS.archiveWriteSizeBytes,
+    FULL_SYNC_LIMITS.archiveWritesInFlightMax,
+  );
   const writeback = new BackgroundSync(() => image.flush());
   try {
     let sinceSync = 0;
@@ -377,22 +379,19 @@ async function receiveIntoBase(
         progress: (doneLb) => volume.progressLb = doneLb,
         write: async (offsetLb, lengthLb, data) => {
           if (volume.stop.isForce) throw new RequestError(`${FN}:force stopped:${volume.volId}`);
-          const offsetBytes = Number(offsetLb) * LB;
-          const write = data === undefined
-            ? image.writeZeroes(offsetBytes, lengthLb * LB)
-            : image.write(offsetBytes, data).then(() => releaseBytes(data));
-          write.catch(() => {}); // awaited in turn by drain or below
-          writes.push(write);
-          if (writes.length >= FULL_SYNC_LIMITS.archiveWritesInFlightMax) await writes.shift();
+          // Zero bulks are written as zeroes too (the image may hold older data).
+          await writer.append(Number(offsetLb) * LB, lengthLb * LB, data);
+          if (data !== undefined) releaseBytes(data); // copied
           sinceSync += lengthLb * LB;
           sinceWriteback += lengthLb * LB;
           if (sinceSync >= context.config.fsyncIntervalBytes) {
-            await drain();
+            await writer.drain();
             await writeback.settle();
             await image.flush();
             sinceSync = 0;
             sinceWriteback = 0;
           } else if (sinceWriteback >= FULL_SYNC_LIMITS.archiveWritebackIntervalBytes) {
+            // Covers the writes completed so far; the -fi and final syncs cover the rest.
             if (await writeback.tryStart()) sinceWriteback = 0;
           }
         },
@@ -400,11 +399,11 @@ async function receiveIntoBase(
     } finally {
       server.signal.removeEventListener("abort", onAbort);
     }
-    await drain();
+    await writer.drain();
     await writeback.settle();
     await image.flush();
   } finally {
-    await Promise.allSettled(writes);
+    await writer.settle();
     await writeback.settle().catch(() => {});
     await image.close();
   }
