@@ -18,6 +18,7 @@ export class CoalescingWriter {
   #start = 0;
   #filled = 0;
   #writes: Promise<void>[] = [];
+  #reserved: Uint8Array | undefined;
 
   /**
    * @param device the image
@@ -31,11 +32,46 @@ export class CoalescingWriter {
   ) {}
 
   /**
-   * Copies `data` (undefined: `lengthBytes` zeroes) to image offset `offsetBytes`, which must
-   * follow the previous range; writes the buffer once it is full.
+   * Where the range at `offsetBytes` (following the previous one) would lie in the current
+   * buffer, so that a decoder can write it there; undefined when it does not fit in the
+   * current buffer (then {@link append} copies it). Pass the view to {@link append} as `data`:
+   * it is then taken without a copy. Only the latest view stays valid.
    */
-  async append(offsetBytes: number, lengthBytes: number, data: Uint8Array | undefined) {
+  reserve(offsetBytes: number, lengthBytes: number): Uint8Array | undefined {
+    if (this.#current === undefined) {
+      if (lengthBytes > this.bufferBytes) return undefined;
+      this.#current = this.#free.pop() ?? alignedBytes(this.bufferBytes);
+      this.#start = offsetBytes;
+      this.#filled = 0;
+    }
+    if (offsetBytes !== this.#start + this.#filled) return undefined;
+    if (this.#filled + lengthBytes > this.bufferBytes) return undefined;
+    this.#reserved = this.#current.subarray(this.#filled, this.#filled + lengthBytes);
+    return this.#reserved;
+  }
+
+  /**
+   * Copies `data` (undefined: `lengthBytes` zeroes) to image offset `offsetBytes`, which must
+   * follow the previous range; writes the buffer once it is full. `data` may be the view
+   * {@link reserve} returned for this range: it is already in place.
+   *
+   * @returns whether `data` was copied (false: it is the writer's own reserved view, which the
+   *   caller must neither keep nor release)
+   */
+  async append(
+    offsetBytes: number,
+    lengthBytes: number,
+    data: Uint8Array | undefined,
+  ): Promise<boolean> {
     assert(data === undefined || data.length === lengthBytes, "appended data length");
+    const reserved = this.#reserved;
+    this.#reserved = undefined;
+    if (data !== undefined && data === reserved) {
+      assert(offsetBytes === this.#start + this.#filled, "reserved range follows the previous");
+      this.#filled += lengthBytes;
+      if (this.#filled === this.bufferBytes) await this.#writeCurrent();
+      return false;
+    }
     if (this.#current !== undefined && offsetBytes !== this.#start + this.#filled) {
       await this.#writeCurrent(); // not contiguous: the next buffer starts here
     }
@@ -52,6 +88,7 @@ export class CoalescingWriter {
       done += count;
       if (this.#filled === this.bufferBytes) await this.#writeCurrent();
     }
+    return true;
   }
 
   /** Writes what is buffered and waits for every write: then all appended bytes are written. */

@@ -46,3 +46,26 @@ Deno.test("CoalescingWriter: a failed write is reported by drain()", async () =>
   await assertRejects(() => writer.drain(), Error, "EIO injected");
   await writer.settle();
 });
+
+Deno.test("CoalescingWriter.reserve(): a view in place is taken without a copy", async () => {
+  const device = new MemoryDevice({ sizeBytes: 4 * 1024 * KiB, alignmentBytes: 512 });
+  const writer = new CoalescingWriter(device, 1024 * KiB, 2);
+  const expected = new Uint8Array(4 * 1024 * KiB);
+  let offset = 0;
+  let inPlace = 0;
+  for (const length of [256, 256, 384, 256, 1024, 128].map((k) => k * KiB)) {
+    const view = writer.reserve(offset, length);
+    const data = view ?? new Uint8Array(length);
+    data.fill(length / KiB + offset / (64 * KiB));
+    expected.set(data, offset);
+    const copied = await writer.append(offset, length, data);
+    assertEquals(copied, view === undefined, `range at ${offset}`);
+    if (!copied) inPlace++;
+    offset += length;
+  }
+  await writer.drain();
+  // 256+256+384 fit the first buffer; 256 does not (it is copied across); the second buffer
+  // then takes 1024 only by copy (it does not fit after the part of 256), 128 fits.
+  assert(inPlace >= 3, `${inPlace} ranges in place`);
+  assertEquals(await device.read(0, offset), expected.subarray(0, offset));
+});

@@ -130,6 +130,12 @@ export interface ReceiveFullSyncOptions {
   progress?(doneLb: bigint): void;
   /** Checked between bulks. */
   signal?: AbortSignal;
+  /**
+   * Optional, for bulks decoded in this thread: a view of exactly `lengthLb` blocks to
+   * decompress the bulk into, which `write` then receives as its data (e.g.
+   * {@link CoalescingWriter.reserve}); undefined for a new array.
+   */
+  placeBulk?(offsetLb: bigint, lengthLb: number): Uint8Array | undefined;
   /** Workers verifying and decompressing bulks (0 or absent: in this thread). */
   workerCount?: number;
 }
@@ -173,8 +179,20 @@ export async function receiveFullSyncStream(
           if (actual !== item.expected) {
             throw new ChecksumMismatchError(what, streamOffset, actual, item.expected);
           }
-          const data = codec.decompress(stored, lengthLb * LB);
-          assert(data.buffer !== receiveBuffer.buffer, "decompressed data is a fresh buffer");
+          const place = codec.decompressInto === undefined
+            ? undefined
+            : options.placeBulk?.(offsetLb, lengthLb);
+          let data: Uint8Array;
+          if (place !== undefined) {
+            codec.decompressInto!(stored, place);
+            data = place;
+          } else {
+            data = codec.decompress(stored, lengthLb * LB);
+          }
+          assert(
+            data.buffer !== receiveBuffer.buffer,
+            "decompressed data is not the receive buffer",
+          );
           item.decoded = Promise.resolve({ checksum: actual, data });
         } else {
           const stored = await packet.readBytes(
@@ -377,11 +395,12 @@ async function receiveIntoBase(
           : Math.min(request.compression.numCpu, FULL_SYNC_LIMITS.compressWorkerCountMax),
         signal: abort.signal,
         progress: (doneLb) => volume.progressLb = doneLb,
+        placeBulk: (offsetLb, lengthLb) => writer.reserve(Number(offsetLb) * LB, lengthLb * LB),
         write: async (offsetLb, lengthLb, data) => {
           if (volume.stop.isForce) throw new RequestError(`${FN}:force stopped:${volume.volId}`);
           // Zero bulks are written as zeroes too (the image may hold older data).
-          await writer.append(Number(offsetLb) * LB, lengthLb * LB, data);
-          if (data !== undefined) releaseBytes(data); // copied
+          const copied = await writer.append(Number(offsetLb) * LB, lengthLb * LB, data);
+          if (copied && data !== undefined) releaseBytes(data);
           sinceSync += lengthLb * LB;
           sinceWriteback += lengthLb * LB;
           if (sinceSync >= context.config.fsyncIntervalBytes) {
