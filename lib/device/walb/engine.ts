@@ -739,12 +739,15 @@ export class WalbEngine {
           salt: this.#superInit.salt,
           ringBufferSize: this.#superInit.ringBufferSize,
           maxLogpackPb: this.#options.maxLogpackPb,
+          runPool: this.#payloads,
         });
         if (plan === undefined) {
           assert(this.#queue.length === 0, "every queued IO can be planned");
           break;
         }
         const verdict = this.#admit(plan);
+        // A plan not committed is planned again later: its copied runs go back now.
+        if (verdict !== "ok") releaseRuns(plan);
         if (verdict === "overflow") {
           this.#rejectOverflowing(plan);
           continue;
@@ -809,6 +812,8 @@ export class WalbEngine {
     await previous;
     try {
       await write;
+      // The log write is done with the copied runs (records still hold what they view).
+      for (const plan of packs) releaseRuns(plan);
       if (this.#failed) {
         throw new WalbEngineError("log the write", "EROFS", "the device is read-only", {
           cause: this.#failure,
@@ -1213,6 +1218,11 @@ export class WalbEngine {
       options.signal?.removeEventListener("abort", onAbort);
     }
   }
+}
+
+/** Drops the planner's holds on a plan's copied runs. */
+function releaseRuns(plan: PlannedPack): void {
+  for (const run of plan.runs) run.lease?.release();
 }
 
 /** Resolves or rejects a request once. */

@@ -19,7 +19,7 @@ import { isNormalRecord, isPaddingRecord } from "../../format/wlog/logpack.ts";
 import { type Logpack, LogpackBuilder, type LogpackIo } from "../../format/wlog/logpack_builder.ts";
 import type { DataIo } from "./data_io.ts";
 import { alignedBytes } from "../../../ffi/libc.ts";
-import type { PayloadLease } from "./payload_pool.ts";
+import type { PayloadLease, PayloadPool } from "./payload_pool.ts";
 
 /** A write or discard waiting to be logged. */
 export interface IoRequest {
@@ -63,6 +63,11 @@ export interface PlannedPiece {
 export interface LogRun {
   lsid: bigint;
   parts: Uint8Array[];
+  /**
+   * When the run is a copy in a pooled buffer: the writer's hold on it, released once the
+   * log write completed (the records viewing the copy hold it from commit).
+   */
+  lease?: PayloadLease;
 }
 
 /** A sealed pack ready to be committed. */
@@ -87,6 +92,8 @@ export interface PlanParams {
   ringBufferSize: bigint;
   /** max_logpack_pb; 0 means unlimited. */
   maxLogpackPb: number;
+  /** Where copied runs come from (default: fresh memory). */
+  runPool?: PayloadPool;
 }
 
 /** Largest normal record [lb]: 65535 lb, at most (ring − 1) / 2 pb, whole pb. */
@@ -143,7 +150,7 @@ export function planPack(
   }
   // A pack may hold only the padding before the ring end: the IO goes to the next pack.
   if (builder.isEmpty) return undefined;
-  return layOut(builder.seal(), pieces, pbs);
+  return layOut(builder.seal(), pieces, pbs, params.runPool);
 }
 
 /**
@@ -153,12 +160,17 @@ export function planPack(
 const ALIGNED_RUN_BYTES_MIN = 128 * 1024;
 
 /** Copies the sealed pack into ldev runs, or lays it out in place, and derives the ddev IOs. */
-function layOut(pack: Logpack, pieces: PlannedPiece[], pbs: number): PlannedPack {
+function layOut(
+  pack: Logpack,
+  pieces: PlannedPiece[],
+  pbs: number,
+  pool: PayloadPool | undefined,
+): PlannedPack {
   const normals = pack.ios.filter((io) => !isPaddingRecord(io.record));
   assert(normals.length === pieces.length, "one record per planned piece");
   return isInPlace(normals, pieces)
     ? layOutInPlace(pack, normals, pieces, pbs)
-    : layOutCopied(pack, pieces, pbs);
+    : layOutCopied(pack, pieces, pbs, pool);
 }
 
 /**
@@ -224,22 +236,42 @@ function layOutInPlace(
   return { pack, pieces, runs, dataIos, payloadBytes };
 }
 
-/** Copies the pack's header and payloads into fresh ldev runs; the ddev IOs view the copies. */
-function layOutCopied(pack: Logpack, pieces: PlannedPiece[], pbs: number): PlannedPack {
+/**
+ * Copies the pack's header and payloads into ldev runs (pooled buffers when a pool is given,
+ * else fresh memory); the ddev IOs view the copies, with their run's lease.
+ */
+function layOutCopied(
+  pack: Logpack,
+  pieces: PlannedPiece[],
+  pbs: number,
+  pool: PayloadPool | undefined,
+): PlannedPack {
   const runs: LogRun[] = [];
-  const copies = new Map<Uint8Array, Uint8Array>();
+  const copies = new Map<Uint8Array, { copy: Uint8Array; lease: PayloadLease | undefined }>();
   for (const segment of segmentsOf(pack, pack.block, pbs)) {
     const size = segment.parts.reduce((sum, part) => sum + part.length, 0);
     if (size === 0) continue;
-    // Big runs in page-aligned memory: an O_DIRECT ldev writes them without a bounce copy.
-    const data = size >= ALIGNED_RUN_BYTES_MIN ? alignedBytes(size) : new Uint8Array(size);
+    let data: Uint8Array;
+    let lease: PayloadLease | undefined;
+    if (pool !== undefined) {
+      ({ bytes: data, lease } = pool.takeHeld(size));
+    } else {
+      // Big runs in page-aligned memory: an O_DIRECT ldev writes them without a bounce copy.
+      data = size >= ALIGNED_RUN_BYTES_MIN ? alignedBytes(size) : new Uint8Array(size);
+    }
     let position = 0;
     for (const part of segment.parts) {
       data.set(part, position);
-      copies.set(part, data.subarray(position, position + part.length));
+      copies.set(part, { copy: data.subarray(position, position + part.length), lease });
       position += part.length;
     }
-    runs.push({ lsid: segment.lsid, parts: [data] });
+    runs.push(
+      lease === undefined ? { lsid: segment.lsid, parts: [data] } : {
+        lsid: segment.lsid,
+        parts: [data],
+        lease,
+      },
+    );
   }
   const dataIos: DataIo[] = [];
   let payloadBytes = 0;
@@ -248,9 +280,14 @@ function layOutCopied(pack: Logpack, pieces: PlannedPiece[], pbs: number): Plann
     const offsetBytes = io.record.offset * LOGICAL_BLOCK_SIZE;
     const lengthBytes = io.record.ioSize * LOGICAL_BLOCK_SIZE;
     if (isNormalRecord(io.record)) {
-      const copy = copies.get(io.data);
-      assert(copy !== undefined, "every normal record is laid out");
-      dataIos.push({ offsetBytes, lengthBytes, data: copy.subarray(0, lengthBytes) });
+      const laid = copies.get(io.data);
+      assert(laid !== undefined, "every normal record is laid out");
+      const data = laid.copy.subarray(0, lengthBytes);
+      dataIos.push(
+        laid.lease === undefined
+          ? { offsetBytes, lengthBytes, data }
+          : { offsetBytes, lengthBytes, data, lease: laid.lease },
+      );
       payloadBytes += lengthBytes;
     } else {
       dataIos.push({ offsetBytes, lengthBytes, data: null });

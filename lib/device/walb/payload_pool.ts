@@ -9,6 +9,11 @@
  * It goes back to the free list only when the count reaches zero; a buffer whose holder is
  * dropped (an engine that failed, a connection that ended mid-payload) is simply garbage.
  *
+ * The log runs into which small writes are copied come from the same pool ({@link takeHeld}):
+ * held by the log writer until the ldev write completed and by each record viewing the copy
+ * until it is on the ddev. Fresh runs per pack cost 4 KiB random writes at QD 32 ~25 % more
+ * CPU (allocation, zeroing, garbage collection).
+ *
  * @module
  */
 import { assert } from "../../errors.ts";
@@ -103,6 +108,16 @@ export class PayloadPool {
    * until {@link adopt} takes its lease.
    */
   take(sizeBytes: number): Uint8Array {
+    const { bytes, lease } = this.takeHeld(sizeBytes);
+    this.#lent.set(bytes, lease);
+    return bytes;
+  }
+
+  /**
+   * A page-aligned buffer of `sizeBytes` (stale contents) with its lease (one hold, the
+   * caller's), for the engine's own use (copied log runs): never lent.
+   */
+  takeHeld(sizeBytes: number): { bytes: Uint8Array; lease: PayloadLease } {
     assert(Number.isSafeInteger(sizeBytes) && sizeBytes > 0, "payload size is positive");
     const capacity = Math.ceil(sizeBytes / PAGE_SIZE) * PAGE_SIZE;
     let whole = this.#free.get(capacity)?.pop();
@@ -113,9 +128,7 @@ export class PayloadPool {
       this.#freeBytes -= capacity;
       this.reused++;
     }
-    const view = whole.subarray(0, sizeBytes);
-    this.#lent.set(view, new PayloadLease(whole, this.#giveBack));
-    return view;
+    return { bytes: whole.subarray(0, sizeBytes), lease: new PayloadLease(whole, this.#giveBack) };
   }
 
   /**
