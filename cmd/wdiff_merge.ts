@@ -27,7 +27,7 @@ import {
 } from "../lib/format/wdiff/mod.ts";
 import { groupPacks, mergeDiffs } from "../lib/format/wdiff/merge.ts";
 import { compressPacks } from "../lib/format/wdiff/merge_workers.ts";
-import { PackPayloadRelease } from "../lib/format/wdiff/buffer_release.ts";
+import { type PayloadHolder, PayloadPool } from "../lib/format/wdiff/merge_payload_pool.ts";
 import { type Command, type CommandIo, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
 import {
@@ -64,7 +64,7 @@ export async function* countedRecords(
   reader: WdiffReader,
   stats: DiffStatistics,
   progress?: Progress,
-  release?: PackPayloadRelease,
+  release?: PayloadHolder,
 ): AsyncGenerator<DiffRecord> {
   stats.wdiffCount++;
   if (reader.format === "indexed") {
@@ -73,15 +73,17 @@ export async function* countedRecords(
     progress?.add(reader.dataAreaSize);
     return;
   }
-  for await (const pack of reader.packs()) {
+  const take = release?.take?.bind(release);
+  for await (const pack of reader.packs(take === undefined ? {} : { allocatePayload: take })) {
     stats.dataSize += pack.header.totalSize;
     progress?.add(PACK_HEADER_SIZE + pack.header.totalSize);
     const last = pack.header.records.at(-1);
     if (release !== undefined && last !== undefined) {
       release.add(pack.payload, last.ioAddress + last.ioBlocks);
     }
-    // Lazy: a merge drops most of what it reads; only used records are decompressed.
-    yield* decodePackRecords(pack, { lazy: true });
+    // Lazy: a merge drops most of what it reads; only used records are decompressed. Raw
+    // records are views of the payload (fresh per pack, freed once the output passed it).
+    yield* decodePackRecords(pack, { lazy: true, shareRaw: true });
   }
 }
 
@@ -105,7 +107,7 @@ export async function openWdiffInputs(
   io: CommandIo,
   stats: DiffStatistics,
   progress?: Progress,
-  release?: PackPayloadRelease,
+  release?: PayloadHolder,
 ): Promise<OpenedInputs> {
   const closers: (() => void)[] = [];
   const close = () => {
@@ -257,7 +259,7 @@ export async function writeMergedWdiff(
     compression: CompressOpt;
     figures: MergeFigures;
     /** Frees input payloads as the output passes them (the inputs registered them). */
-    release?: PackPayloadRelease;
+    release?: PayloadHolder;
   },
 ): Promise<void> {
   const { figures } = options;
@@ -304,7 +306,7 @@ export const command: Command = {
         }
         const figures = emptyMergeFigures();
         const progress = await progressOverInputs(opts.bool(PROGRESS_OPTION), paths, io.stderr);
-        const release = new PackPayloadRelease();
+        const release = new PayloadPool();
         const inputs = await openWdiffInputs(paths, io, figures.input, progress, release);
         try {
           await writeMergedWdiff(inputs.streams, output.sink, {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CorruptDataError } from "../../errors.ts";
+import { assert, CorruptDataError } from "../../errors.ts";
 import type { BufferedReader } from "../../io/stream.ts";
 import type { DiffRecord } from "./diff_record.ts";
 import { parseWdiffHeader, WDIFF_HEADER_SIZE, type WdiffHeader, WdiffType } from "./file_header.ts";
@@ -24,6 +24,7 @@ import {
   decodeStoredData,
   decodeStoredDataInto,
   loadData,
+  rememberChecksum,
   verifyStoredChecksum,
 } from "./stored_data.ts";
 
@@ -52,7 +53,8 @@ export interface DecodePackRecordsOptions {
   /**
    * Give uncompressed records views of the pack's payload instead of copies (default false).
    * For consumers that use each record's data before the payload could change, e.g. an apply
-   * that writes it out at once: one copy less of every raw byte.
+   * that writes it out at once, or a merge whose payloads are fresh per pack and freed only
+   * once written (with `lazy`): one copy less of every raw byte.
    */
   shareRaw?: boolean;
 }
@@ -87,10 +89,13 @@ export function decodePackRecords(
     const offset = payloadOffset + record.dataOffset;
     if (options.lazy === true) {
       verifyStoredChecksum(stored, info, what, offset);
+      const share = options.shareRaw === true;
+      // A raw record shared as is: a writer storing it raw again need not sum it again.
+      if (share && record.compressionType === 0) rememberChecksum(stored, record.checksum);
       return new LazyDataRecord(
         record.ioAddress,
         record.ioBlocks,
-        () => decodeStoredData(stored, info, what, offset),
+        () => decodeStoredData(stored, info, what, offset, !share),
         { compressionType: record.compressionType, stored, checksum: record.checksum },
       );
     }
@@ -149,6 +154,12 @@ export interface ReadPackOptions {
    * next (wdiff-redo) then faults in no fresh memory per pack (78 MB for the issue #3 redo).
    */
   reusePayload?: boolean;
+  /**
+   * Gives the array to read a payload of `size` bytes into (exactly `size` long, owned by the
+   * caller's pool), instead of a fresh one; ignored with `reusePayload`. Why: a merge frees
+   * each payload once written, and fresh arrays are zeroed and faulted in page by page.
+   */
+  allocatePayload?: (size: number) => Uint8Array;
 }
 
 /** A buffer reused by {@link decodePackRecordsReusing}, grown on demand. */
@@ -243,6 +254,9 @@ export class SortedWdiffReader {
     if (options.reusePayload === true) {
       if (this.#payloadScratch.length < size) this.#payloadScratch = new Uint8Array(size);
       payload = this.#payloadScratch.subarray(0, size);
+    } else if (options.allocatePayload !== undefined && size > 0) {
+      payload = options.allocatePayload(size);
+      assert(payload.length === size, "allocated payload size differs");
     } else {
       payload = new Uint8Array(size);
     }

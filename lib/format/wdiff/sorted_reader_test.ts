@@ -62,3 +62,39 @@ Deno.test("SortedWdiffReader.packs({ reusePayload }) reads each payload into one
     assertEquals(buffers.size <= Math.max(1, index - 1), true, `${name}: buffers reused`);
   }
 });
+
+Deno.test("SortedWdiffReader.packs({ allocatePayload }) reads payloads into the given arrays", async () => {
+  const name = "merged.snappy.wdiff";
+  const expected = await packsOf(`${VECTORS_DIR}${name}`);
+  const bytes = await Deno.readFile(`${VECTORS_DIR}${name}`);
+  const reader = await SortedWdiffReader.open(new BufferedReader(new MemorySource(bytes)));
+  const given: Uint8Array[] = [];
+  const allocatePayload = (size: number) => {
+    const payload = new Uint8Array(size + 100).subarray(50, 50 + size);
+    given.push(payload);
+    return payload;
+  };
+  let index = 0;
+  for await (const pack of reader.packs({ allocatePayload })) {
+    assertEquals(pack, expected[index], `${name} pack ${index}`);
+    assertEquals(pack.payload === given[index], true, "the given array");
+    index++;
+  }
+  assertEquals(index, expected.length);
+});
+
+Deno.test("decodePackRecords({ lazy, shareRaw }) gives raw data as views of the payload", async () => {
+  for (const name of NAMES) {
+    for (const pack of await packsOf(`${VECTORS_DIR}${name}`)) {
+      const expected = decodePackRecords(pack);
+      const lazy = decodePackRecords(pack, { lazy: true, shareRaw: true });
+      for (const [i, record] of lazy.entries()) {
+        assertEquals(record.data, expected[i]!.data, `${name} record ${i}`);
+        const stored = pack.header.records[i]!;
+        if (record.kind === "normal" && stored.compressionType === 0) {
+          assertEquals(record.data!.buffer === pack.payload.buffer, true, "a view");
+        }
+      }
+    }
+  }
+});
