@@ -1,12 +1,13 @@
 /**
  * How the storage reaches WalB devices (STYLE.md: servers are given their devices): open a
  * WDEV path (userland control socket or kernel block device) and read the device's data for
- * a full backup — through the daemon's NBD socket for a userland device, from
- * `/dev/walb/NAME` for a kernel one — and read its logpacks (large O_DIRECT reads ahead).
+ * a full backup — from `/dev/walb/NAME` for a kernel device; for a userland one from its ddev
+ * directly once the WAL was reset (the reset drained every logged write into the ddev), else
+ * through the daemon's NBD socket — and read its logpacks (large O_DIRECT reads ahead).
  *
  * @module
  */
-import { openBlockDevice } from "../../device/block/mod.ts";
+import { type BlockDevice, openBlockDevice } from "../../device/block/mod.ts";
 import { UserlandWalbDevice } from "../../device/userland/client.ts";
 import {
   type LdevPack,
@@ -29,8 +30,13 @@ export interface StorageDevices {
   exists(path: string): Promise<boolean>;
   /** Opens the WalB device at a WDEV path. */
   open(path: string): Promise<WalbDevice>;
-  /** Opens the data of an opened device for reading. */
-  openData(device: WalbDevice): Promise<DeviceDataReader>;
+  /**
+   * Opens the data of an opened device for reading. With `afterWalReset`, the caller has just
+   * reset the device's WAL (full backup): every write logged before is then in the ddev, and
+   * every later one is in the new log, so a userland device's ddev may be read directly
+   * (without the daemon: the data does not cross its NBD socket).
+   */
+  openData(device: WalbDevice, options?: { afterWalReset?: boolean }): Promise<DeviceDataReader>;
   /** The device's logpacks from `fromLsid` while below `endLsid` ({@link WalbDevice.readLogpacks}). */
   readLogpacks(
     device: WalbDevice,
@@ -52,15 +58,30 @@ export const REAL_STORAGE_DEVICES: StorageDevices = {
   },
   open: openWalbDevice,
   readLogpacks: readLogpacksAhead,
-  async openData(device: WalbDevice): Promise<DeviceDataReader> {
+  async openData(
+    device: WalbDevice,
+    options: { afterWalReset?: boolean } = {},
+  ): Promise<DeviceDataReader> {
     if (device instanceof UserlandWalbDevice) {
-      const client = await NbdReadClient.connectUnix((await device.info()).nbdPath);
+      const info = await device.info();
+      // A relative path is the daemon's, relative to where it was started: not usable here.
+      if (options.afterWalReset === true && info.ddevPath.startsWith("/")) {
+        const ddev = await openBlockDevice(info.ddevPath, { readOnly: true }).catch(() =>
+          undefined
+        );
+        if (ddev !== undefined) return blockReader(ddev);
+        // Not readable here (permissions): through the daemon, as without the reset.
+      }
+      const client = await NbdReadClient.connectUnix(info.nbdPath);
       return {
         read: (offset, length) => client.read(offset, length),
         close: () => client.disconnect(),
       };
     }
-    const block = await openBlockDevice(device.path, { readOnly: true });
-    return { read: (offset, length) => block.read(offset, length), close: () => block.close() };
+    return blockReader(await openBlockDevice(device.path, { readOnly: true }));
   },
 };
+
+function blockReader(block: BlockDevice): DeviceDataReader {
+  return { read: (offset, length) => block.read(offset, length), close: () => block.close() };
+}

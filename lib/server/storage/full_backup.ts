@@ -174,7 +174,10 @@ async function sendDeviceData(
 ): Promise<void> {
   const clock = context.runtime.clock;
   const abort = AbortSignal.any([volume.forceStop.signal, context.runtime.forceSignal]);
-  const reader = await context.devices.openData(await context.deviceOf(volume));
+  // runBackup reset the WAL first (resetLogAndRecords).
+  const reader = await context.devices.openData(await context.deviceOf(volume), {
+    afterWalReset: true,
+  });
   try {
     const startMs = clock.nowMs();
     let doneBytes = 0;
