@@ -12,7 +12,6 @@ import { BufferedReader, BufferedWriter, type ByteSink } from "../lib/io/stream.
 import { syncIfRegular } from "../lib/io/sync_file.ts";
 import { WritebackSink } from "../lib/io/writeback_sink.ts";
 import {
-  decodePackHeader,
   decodePackRecords,
   type DiffRecord,
   type DiffStatistics,
@@ -26,7 +25,7 @@ import {
   type WdiffReader,
 } from "../lib/format/wdiff/mod.ts";
 import { groupPacks, mergeDiffs } from "../lib/format/wdiff/merge.ts";
-import { compressPacks } from "../lib/format/wdiff/merge_workers.ts";
+import { compressPackParts } from "../lib/format/wdiff/merge_workers.ts";
 import { type PayloadHolder, PayloadPool } from "../lib/format/wdiff/merge_payload_pool.ts";
 import { type Command, type CommandIo, runTool } from "./command.ts";
 import { OptionParser } from "./option.ts";
@@ -271,13 +270,11 @@ export async function writeMergedWdiff(
     outputStats: figures.output,
     memory: figures.memory,
   });
-  for await (const pack of compressPacks(groupPacks(merged), setting, options.compression.numCpu)) {
-    figures.output.dataSize += pack.payload.length;
-    await writer.addPack(pack.block, pack.payload);
-    const last = decodePackHeader(pack.block).records.at(-1);
-    if (options.release !== undefined && last !== undefined) {
-      options.release.releaseThrough(last.ioAddress + last.ioBlocks);
-    }
+  const packs = compressPackParts(groupPacks(merged), setting, options.compression.numCpu);
+  for await (const pack of packs) {
+    for (const part of pack.parts) figures.output.dataSize += part.length;
+    await writer.addPackParts(pack.block, pack.parts);
+    options.release?.releaseThrough(pack.endLb);
   }
   await writer.close();
   figures.output.wdiffCount = 1;

@@ -99,7 +99,8 @@ export class LazyDataRecord implements DiffRecord {
    */
   releaseData(): void {
     if (this.#data === null || this.#sliced || this.storedForm === undefined) return;
-    releaseWholeBuffer(this.#data);
+    // Raw data shared with the stored bytes is the payload's, not this record's to free.
+    if (this.#data !== this.storedForm.stored) releaseWholeBuffer(this.#data);
     this.#data = null;
     this.#released = true;
   }

@@ -31,3 +31,15 @@ Deno.test("LazyDataRecord.releaseData() keeps data that slices or nobody loaded"
   unloaded.releaseData(); // nothing loaded: nothing to free, the data can still be loaded
   assertEquals(unloaded.data[0], 5);
 });
+
+Deno.test("LazyDataRecord.releaseData() keeps raw data shared with its stored bytes", () => {
+  const stored = new Uint8Array(1024).fill(6); // the whole payload of its pack
+  const record = new LazyDataRecord(0, 2, () => stored, {
+    compressionType: 0,
+    stored,
+    checksum: 0,
+  });
+  assertEquals(record.data === stored, true);
+  record.releaseData();
+  assertEquals((stored.buffer as ArrayBuffer).detached, false);
+});

@@ -57,6 +57,9 @@ export class PayloadPool implements PayloadHolder {
    */
   take(size: number): Uint8Array<ArrayBuffer> {
     assert(Number.isSafeInteger(size) && size >= 0, "payload size must be >= 0");
+    // Defensive: a buffer detached after it was given back is dropped, not handed out.
+    this.#idle = this.#idle.filter((buffer) => !buffer.detached);
+    this.#idleSize = this.#idle.reduce((sum, buffer) => sum + buffer.byteLength, 0);
     let best = -1;
     for (let i = 0; i < this.#idle.length; i++) {
       const capacity = this.#idle[i]!.byteLength;

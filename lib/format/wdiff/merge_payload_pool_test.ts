@@ -42,3 +42,14 @@ Deno.test("PayloadPool frees what it would keep idle beyond its limit", () => {
   pool.releaseThrough(7);
   assertEquals(payloads.map((p) => p.buffer.detached), [false, false, true]);
 });
+
+Deno.test("PayloadPool.take() drops a buffer detached after it was given back", () => {
+  const pool = new PayloadPool();
+  const payload = pool.take(100);
+  pool.add(payload, 1);
+  pool.releaseThrough(1);
+  payload.buffer.transfer(0);
+  const next = pool.take(100);
+  assertEquals(next.buffer.detached, false);
+  assertEquals(next.length, 100);
+});

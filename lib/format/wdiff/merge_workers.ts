@@ -9,7 +9,14 @@ import { assert } from "../../errors.ts";
 import type { DiffRecord } from "./diff_record.ts";
 import { LazyDataRecord } from "./lazy_record.ts";
 import type { JobRecord, PackJob, PackResult } from "./merge_worker.ts";
-import { buildCompressedPack, type BuiltPack, reusableStoredForm } from "./sorted_writer.ts";
+import { recordEnd } from "./diff_record.ts";
+import {
+  buildCompressedPack,
+  buildPackParts,
+  type BuiltPack,
+  reusableStoredForm,
+  storeDiffRecord,
+} from "./sorted_writer.ts";
 import type { CompressionSetting } from "./stored_data.ts";
 
 /** A pool of workers compressing packs. */
@@ -139,5 +146,55 @@ export async function* compressPacks(
     // Settle what is left so no rejection goes unhandled, then stop the workers.
     await Promise.allSettled(inFlight);
     pool.close();
+  }
+}
+
+/** `groups`, pushing the end [lb] of each group's last record onto `ends` as it passes. */
+async function* noteEnds(
+  groups: AsyncIterable<DiffRecord[]>,
+  ends: number[],
+): AsyncGenerator<DiffRecord[]> {
+  for await (const group of groups) {
+    ends.push(recordEnd(group[group.length - 1]!));
+    yield group;
+  }
+}
+
+/** A built pack with its payload in parts, and the end [lb] of its last record. */
+export interface BuiltPackParts {
+  block: Uint8Array;
+  /** The payload in order; valid only until the consumer asks for the next pack. */
+  parts: readonly Uint8Array[];
+  endLb: number;
+}
+
+/**
+ * {@link compressPacks} for a consumer that writes each pack before asking for the next
+ * (`SortedWdiffWriter.addPackParts`): in this thread, the payload stays in parts (stored bytes
+ * reused from the inputs, fresh compressed arrays) instead of being joined into a fresh array.
+ * Why: the join copied every output byte once more into memory faulted in page by page.
+ *
+ * @param groups record groups from `groupPacks`
+ * @param setting codec and level
+ * @param workerCount parallelism; never changes the bytes
+ * @returns the built packs in input order
+ */
+export async function* compressPackParts(
+  groups: AsyncIterable<DiffRecord[]>,
+  setting: CompressionSetting,
+  workerCount: number,
+): AsyncGenerator<BuiltPackParts> {
+  if (workerCount > 1) {
+    const ends: number[] = [];
+    for await (const pack of compressPacks(noteEnds(groups, ends), setting, workerCount)) {
+      yield { block: pack.block, parts: [pack.payload], endLb: ends.shift()! };
+    }
+    return;
+  }
+  for await (const group of groups) {
+    const built = buildPackParts(group.map((record) => storeDiffRecord(record, setting)));
+    yield { block: built.block, parts: built.parts, endLb: recordEnd(group[group.length - 1]!) };
+    // The parts may be views of the loaded data: freed only once the consumer wrote them.
+    releaseLoadedData(group);
   }
 }

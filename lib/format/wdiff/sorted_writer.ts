@@ -267,10 +267,20 @@ export class SortedWdiffWriter {
    * after any pending records.
    */
   async addPack(block: Uint8Array, payload: Uint8Array): Promise<void> {
+    await this.addPackParts(block, [payload]);
+  }
+
+  /**
+   * {@link addPack} with the payload in parts (e.g. from {@link buildPackParts}), written in
+   * order: no joined copy of the payload. The parts are copied or written before this returns.
+   */
+  async addPackParts(block: Uint8Array, parts: readonly Uint8Array[]): Promise<void> {
     assert(!this.#closed, "addPack() after close()");
     assert(block.length === PACK_HEADER_SIZE, "pack block must be 4096 bytes");
     const header = decodePackHeader(block);
-    assert(header.totalSize === payload.length, "payload size differs from total_size");
+    let payloadSize = 0;
+    for (const part of parts) payloadSize += part.length;
+    assert(header.totalSize === payloadSize, "payload size differs from total_size");
     const first = header.records[0];
     const last = header.records[header.records.length - 1];
     if (first !== undefined && last !== undefined) {
@@ -280,7 +290,7 @@ export class SortedWdiffWriter {
     await this.#ensureHeader();
     await this.#flushPack();
     await this.#writer.write(block);
-    await this.#writer.write(payload);
+    for (const part of parts) await this.#writer.write(part);
   }
 
   async #flushPack(): Promise<void> {
