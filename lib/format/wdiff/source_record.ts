@@ -8,8 +8,9 @@
  *
  * @module
  */
-import { assert } from "../../errors.ts";
+import { assert, CorruptDataError } from "../../errors.ts";
 import { LIMITS } from "../../limits.ts";
+import { checksum as checksumOf } from "../checksum/checksum.ts";
 import type { DiffRecord } from "./diff_record.ts";
 import { rememberChecksum } from "./stored_data.ts";
 
@@ -42,21 +43,27 @@ export class SourceDataRecord implements DiffRecord {
   /** Always normal: other kinds carry no data. */
   readonly kind = "normal" as const;
   #data: Uint8Array | null = null;
+  /** The whole log IO this record is (part of), verified by its checksum when read again. */
+  readonly #origin: SourceOrigin | undefined;
 
   /**
    * @param ioAddress first logical block
    * @param ioBlocks length in logical blocks (> 0)
    * @param sourceOffset byte position of the data in the input
-   * @param checksum csum(data, 0) when known (whole log IOs: the reader verified it)
+   * @param checksum csum(data, 0) when known (whole log IOs: the reader verified it); the
+   *   data read again by {@link load} must match it
+   * @param origin for a piece ({@link slice}): the whole IO it was cut from
    */
   constructor(
     readonly ioAddress: number,
     readonly ioBlocks: number,
     readonly sourceOffset: number,
     readonly checksum?: number,
+    origin?: SourceOrigin,
   ) {
     assert(ioBlocks > 0, "source record must not be empty");
     assert(Number.isSafeInteger(sourceOffset) && sourceOffset >= 0, "bad source offset");
+    this.#origin = checksum !== undefined ? { sourceOffset, ioBlocks, checksum } : origin;
   }
 
   /** The data read by {@link load}; a bug before it. */
@@ -73,20 +80,36 @@ export class SourceDataRecord implements DiffRecord {
   /**
    * Reads the data into `target` (exactly `ioBlocks` × 512 bytes), which becomes
    * {@link data}; the caller owns `target` and must not reuse it while the record is used.
+   * When the record comes from a verified log IO, the bytes read again must still have that
+   * IO's checksum (a piece: the whole IO is read and summed): the input may have changed
+   * between the two reads, and nothing unverified is written.
    *
+   * @throws {CorruptDataError} when the bytes read again differ from those verified
    * @throws whatever `reader.readInto` throws
    */
   load(target: Uint8Array, reader: PositionalReader): void {
     assert(target.length === this.ioBlocks * LIMITS.lbSize, "load target size differs");
-    reader.readInto(this.sourceOffset, target);
+    const origin = this.#origin;
+    if (origin === undefined) {
+      reader.readInto(this.sourceOffset, target);
+    } else if (origin.sourceOffset === this.sourceOffset && origin.ioBlocks === this.ioBlocks) {
+      reader.readInto(this.sourceOffset, target);
+      checkOrigin(origin, target);
+    } else {
+      const whole = scratchOf(origin.ioBlocks * LIMITS.lbSize);
+      reader.readInto(origin.sourceOffset, whole);
+      checkOrigin(origin, whole);
+      const start = this.sourceOffset - origin.sourceOffset;
+      target.set(whole.subarray(start, start + target.length));
+    }
     // The writer stores random data raw: its checksum need not be summed again.
     if (this.checksum !== undefined) rememberChecksum(target, this.checksum);
     this.#data = target;
   }
 
   /**
-   * The blocks `[startLb, endLb)`, as a record at the matching input position (its checksum
-   * is not known).
+   * The blocks `[startLb, endLb)`, as a record at the matching input position (its own
+   * checksum is not known; its whole IO's is, and {@link load} checks that one).
    *
    * @param startLb first block, inside the record
    * @param endLb end block (exclusive), inside the record
@@ -95,6 +118,36 @@ export class SourceDataRecord implements DiffRecord {
     assert(startLb >= this.ioAddress && endLb <= this.ioAddress + this.ioBlocks, "bad slice");
     assert(!this.loaded, "slice of a loaded source record");
     const offset = this.sourceOffset + (startLb - this.ioAddress) * LIMITS.lbSize;
-    return new SourceDataRecord(startLb, endLb - startLb, offset);
+    return new SourceDataRecord(startLb, endLb - startLb, offset, undefined, this.#origin);
   }
+}
+
+/** A whole log IO in the input: where its data lies and csum(data, 0). */
+interface SourceOrigin {
+  sourceOffset: number;
+  ioBlocks: number;
+  checksum: number;
+}
+
+function checkOrigin(origin: SourceOrigin, data: Uint8Array): void {
+  const actual = checksumOf(data, 0);
+  if (actual !== origin.checksum) {
+    throw new CorruptDataError(
+      "wlog IO data read again",
+      origin.sourceOffset,
+      `checksum ${hex(actual)}, ${hex(origin.checksum)} when first read: the input changed`,
+    );
+  }
+}
+
+function hex(value: number): string {
+  return `0x${value.toString(16).padStart(8, "0")}`;
+}
+
+/** One buffer for whole IOs read to load a piece (loads are synchronous; grown as needed). */
+let scratch = new Uint8Array(0);
+
+function scratchOf(lengthBytes: number): Uint8Array {
+  if (scratch.length < lengthBytes) scratch = new Uint8Array(lengthBytes);
+  return scratch.subarray(0, lengthBytes);
 }
