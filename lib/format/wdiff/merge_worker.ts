@@ -30,9 +30,12 @@ export interface PackJob {
   setting: CompressionSetting;
 }
 
-/** The built pack, or the error text. */
+/**
+ * The built pack, or the error text; `data` is the job's data array given back (transferred)
+ * for the next job, once nothing refers to it.
+ */
 export type PackResult =
-  | { id: number; block: Uint8Array; payload: Uint8Array }
+  | { id: number; block: Uint8Array; payload: Uint8Array; data?: Uint8Array }
   | { id: number; error: string };
 
 /** Builds the stored records of a job (data views into `job.data`), compressing the rest. */
@@ -78,13 +81,14 @@ if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !==
   scope.onmessage = (event) => {
     const job = event.data;
     try {
-      const pack = buildPack(storedRecordsOfJob(job));
+      const pack = buildPack(storedRecordsOfJob(job)); // copies out of job.data
       const block = owned(pack.block);
       const payload = owned(pack.payload);
-      scope.postMessage({ id: job.id, block, payload }, [
-        block.buffer as ArrayBuffer,
-        payload.buffer as ArrayBuffer,
-      ]);
+      const transfer = [block.buffer as ArrayBuffer, payload.buffer as ArrayBuffer];
+      const data = job.data;
+      const giveBack = data.buffer instanceof ArrayBuffer && !transfer.includes(data.buffer);
+      if (giveBack) transfer.push(data.buffer as ArrayBuffer);
+      scope.postMessage({ id: job.id, block, payload, ...(giveBack ? { data } : {}) }, transfer);
     } catch (error) {
       scope.postMessage({ id: job.id, error: String(error) }, []);
     }

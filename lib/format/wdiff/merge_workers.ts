@@ -19,12 +19,26 @@ import {
 } from "./sorted_writer.ts";
 import type { CompressionSetting } from "./stored_data.ts";
 
+/** Capacity granule of job data buffers: jobs of similar size share buffers. */
+const SPARE_GRANULE_SIZE = 1024 * 1024;
+
+/**
+ * Bytes of spare job buffers kept: jobs in flight are one or two per worker, usually a few
+ * MiB each (at most 32 MiB); more is freed, so the peak RSS stays that of the jobs.
+ */
+const SPARE_SIZE_MAX = 64 * 1024 * 1024;
+
 /** A pool of workers compressing packs. */
 export class PackCompressorPool {
   #workers: Worker[] = [];
   #pending = new Map<number, { resolve(pack: BuiltPack): void; reject(error: Error): void }>();
   #nextId = 0;
   #nextWorker = 0;
+  /**
+   * Job data buffers the workers gave back, for the next jobs. Why: a fresh array per job
+   * (up to 32 MiB) was zeroed and faulted in page by page, for every byte the workers compress.
+   */
+  #spare: ArrayBuffer[] = [];
 
   constructor(workerCount: number) {
     assert(workerCount >= 1, "at least one worker");
@@ -46,8 +60,17 @@ export class PackCompressorPool {
     const waiter = this.#pending.get(result.id);
     if (waiter === undefined) return;
     this.#pending.delete(result.id);
-    if ("error" in result) waiter.reject(new Error(`pack compression failed: ${result.error}`));
-    else waiter.resolve({ block: result.block, payload: result.payload });
+    if ("error" in result) {
+      waiter.reject(new Error(`pack compression failed: ${result.error}`));
+      return;
+    }
+    const spare = result.data?.buffer;
+    if (spare instanceof ArrayBuffer && spare.byteLength > 0) {
+      let kept = spare.byteLength;
+      for (const buffer of this.#spare) kept += buffer.byteLength;
+      if (kept <= SPARE_SIZE_MAX) this.#spare.push(spare);
+    }
+    waiter.resolve({ block: result.block, payload: result.payload });
   }
 
   /** Compresses one pack on the next worker (round robin). */
@@ -80,7 +103,7 @@ export class PackCompressorPool {
     let size = 0;
     for (const part of parts) size += part.length;
     // One contiguous copy, transferred: cloning views would copy their whole buffers.
-    const data = new Uint8Array(size);
+    const data = this.#takeSpare(size);
     let offset = 0;
     for (const part of parts) {
       data.set(part, offset);
@@ -98,6 +121,22 @@ export class PackCompressorPool {
       this.#pending.set(job.id, { resolve, reject });
       worker.postMessage(job, [data.buffer as ArrayBuffer]);
     });
+  }
+
+  /** `size` bytes in a spare buffer that fits (the smallest), or in a new one. */
+  #takeSpare(size: number): Uint8Array {
+    if (size === 0) return new Uint8Array(0);
+    let best = -1;
+    for (let i = 0; i < this.#spare.length; i++) {
+      const capacity = this.#spare[i]!.byteLength;
+      if (capacity >= size && (best < 0 || capacity < this.#spare[best]!.byteLength)) best = i;
+    }
+    if (best < 0) {
+      const capacity = Math.max(1, Math.ceil(size / SPARE_GRANULE_SIZE)) * SPARE_GRANULE_SIZE;
+      return new Uint8Array(new ArrayBuffer(capacity), 0, size);
+    }
+    const buffer = this.#spare.splice(best, 1)[0]!;
+    return new Uint8Array(buffer, 0, size);
   }
 
   /** Stops every worker. */
