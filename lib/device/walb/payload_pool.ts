@@ -123,6 +123,7 @@ export class PayloadPool {
     let whole = this.#free.get(capacity)?.pop();
     this.taken++;
     if (whole === undefined) {
+      this.#evictOthers(capacity);
       whole = alignedBytes(capacity, PAGE_SIZE);
     } else {
       this.#freeBytes -= capacity;
@@ -139,6 +140,23 @@ export class PayloadPool {
     const lease = this.#lent.get(view);
     if (lease !== undefined) this.#lent.delete(view);
     return lease;
+  }
+
+  /**
+   * On a miss, drops free buffers of other sizes worth `capacity`: the free list follows the
+   * sizes in use (after a stream of 1 MiB writes filled it, 4 KiB writes' runs would miss).
+   */
+  #evictOthers(capacity: number): void {
+    let dropped = 0;
+    for (const [size, list] of this.#free) {
+      if (size === capacity) continue;
+      while (dropped < capacity && list.pop() !== undefined) {
+        this.#freeBytes -= size;
+        dropped += size;
+      }
+      if (list.length === 0) this.#free.delete(size);
+      if (dropped >= capacity) return;
+    }
   }
 
   #return(whole: Uint8Array): void {
