@@ -24,7 +24,7 @@ import {
   type StatisticsFormat,
   type WdiffReader,
 } from "../lib/format/wdiff/mod.ts";
-import { groupPacks, mergeDiffs } from "../lib/format/wdiff/merge.ts";
+import { groupPacks, mergeDiffBatches, type MergeInput } from "../lib/format/wdiff/merge.ts";
 import { compressPackParts } from "../lib/format/wdiff/merge_workers.ts";
 import { type PayloadHolder, PayloadPool } from "../lib/format/wdiff/merge_payload_pool.ts";
 import { type Command, type CommandIo, runTool } from "./command.ts";
@@ -65,6 +65,22 @@ export async function* countedRecords(
   progress?: Progress,
   release?: PayloadHolder,
 ): AsyncGenerator<DiffRecord> {
+  for await (const batch of countedRecordBatches(reader, stats, progress, release)) {
+    if (Array.isArray(batch)) yield* batch;
+    else yield batch as DiffRecord;
+  }
+}
+
+/**
+ * {@link countedRecords} with a sorted wdiff's records one batch (array) per pack, for
+ * `mergeDiffs`: an async step per record cost more than merging it.
+ */
+export async function* countedRecordBatches(
+  reader: WdiffReader,
+  stats: DiffStatistics,
+  progress?: Progress,
+  release?: PayloadHolder,
+): AsyncGenerator<DiffRecord | readonly DiffRecord[]> {
   stats.wdiffCount++;
   if (reader.format === "indexed") {
     stats.dataSize += reader.dataAreaSize;
@@ -82,13 +98,14 @@ export async function* countedRecords(
     }
     // Lazy: a merge drops most of what it reads; only used records are decompressed. Raw
     // records are views of the payload (fresh per pack, freed once the output passed it).
-    yield* decodePackRecords(pack, { lazy: true, shareRaw: true });
+    yield decodePackRecords(pack, { lazy: true, shareRaw: true });
   }
 }
 
 /** Opened inputs: one record stream per path (oldest first) and a close for all files. */
 export interface OpenedInputs {
-  streams: AsyncIterable<DiffRecord>[];
+  /** Records, or a sorted wdiff's records one batch per pack (see `MergeInput`). */
+  streams: MergeInput[];
   close(): void;
 }
 
@@ -112,17 +129,17 @@ export async function openWdiffInputs(
   const close = () => {
     for (const closer of closers) closer();
   };
-  const streams: AsyncIterable<DiffRecord>[] = [];
+  const streams: MergeInput[] = [];
   try {
     for (const path of paths) {
       if (path === "-") {
         const reader = await readWdiffStream(new BufferedReader(io.stdin));
-        streams.push(countedRecords(reader, stats, progress, release));
+        streams.push(countedRecordBatches(reader, stats, progress, release));
         continue;
       }
       const opened = await openWdiff(path);
       closers.push(opened.close);
-      streams.push(countedRecords(opened.reader, stats, progress, release));
+      streams.push(countedRecordBatches(opened.reader, stats, progress, release));
     }
   } catch (error) {
     close();
@@ -251,7 +268,7 @@ export function formatMergeFigures(
  * @param options maxBlocks (0 = unlimited), compression, figures to fill
  */
 export async function writeMergedWdiff(
-  streams: readonly AsyncIterable<DiffRecord>[],
+  streams: readonly MergeInput[],
   sink: ByteSink,
   options: {
     maxBlocks: number;
@@ -264,7 +281,7 @@ export async function writeMergedWdiff(
   const { figures } = options;
   const writer = new SortedWdiffWriter(new BufferedWriter(sink), { variant: "B" });
   const setting = { type: options.compression.type, level: options.compression.level };
-  const merged = mergeDiffs(streams, {
+  const merged = mergeDiffBatches(streams, {
     maxBlocks: options.maxBlocks,
     inputStats: figures.input,
     outputStats: figures.output,

@@ -5,7 +5,7 @@ import { applyDiff } from "./apply.ts";
 import type { DiffRecord } from "./diff_record.ts";
 import { MemDiff } from "./mem_diff.ts";
 import { randomRecord, seededRandom, stampedRecord, testSeed } from "./mem_diff_testing.ts";
-import { groupPacks, mergeDiffs } from "./merge.ts";
+import { groupPacks, mergeDiffBatches, mergeDiffs } from "./merge.ts";
 import { emptyDiffStatistics } from "./stats.ts";
 
 async function* stream(records: readonly DiffRecord[]): AsyncGenerator<DiffRecord> {
@@ -106,3 +106,64 @@ Deno.test("groupPacks() cuts packs at 127 records or 32 MiB of uncompressed data
   for await (const group of groupPacks(stream(big))) sizes.push(group.length);
   assertEquals(sizes, [3, 2]); // 3 × 10 MB fit in 32 MiB, a fourth does not
 });
+
+/** `records` as batches of 1..5 records, mixed with single records. */
+async function* batched(
+  records: readonly DiffRecord[],
+  random: () => number,
+): AsyncGenerator<DiffRecord | DiffRecord[]> {
+  for (let i = 0; i < records.length;) {
+    const count = 1 + Math.floor(random() * 5);
+    if (count === 1) yield records[i]!;
+    else yield records.slice(i, i + count);
+    i += count;
+  }
+}
+
+Deno.test("mergeDiffBatches() over batched inputs gives mergeDiffs' records and statistics (seeded)", async () => {
+  const seed = testSeed("mergeDiffBatches");
+  const random = seededRandom(seed);
+  for (let round = 0; round < 30; round++) {
+    const spaceLb = 32 + Math.floor(random() * 600);
+    const inputs = [0, 1, 2].map((k) => randomDiff(random, 1000 * (k + 1), spaceLb));
+    const maxBlocks = [0, 1, 3, 16][round % 4]!;
+    const plainStats = emptyDiffStatistics();
+    const plainInput = emptyDiffStatistics();
+    const expected = await collect(
+      mergeDiffs(inputs.map(stream), {
+        maxBlocks,
+        outputStats: plainStats,
+        inputStats: plainInput,
+      }),
+    );
+    const batchStats = emptyDiffStatistics();
+    const batchInput = emptyDiffStatistics();
+    const batchSize = 1 + (round % 7);
+    const merged: DiffRecord[] = [];
+    const batches = mergeDiffBatches(
+      inputs.map((input) => batched(input, random)),
+      { maxBlocks, outputStats: batchStats, inputStats: batchInput },
+      batchSize,
+    );
+    for await (const batch of batches) {
+      assertEquals(batch.length >= 1 && batch.length <= batchSize, true, "batch size");
+      merged.push(...batch);
+    }
+    const label = `seed ${seed} round ${round}`;
+    assertEquals(shape(merged), shape(expected), label);
+    for (const [i, record] of merged.entries()) {
+      assertEquals(record.data, expected[i]!.data, `${label}: data of record ${i}`);
+    }
+    assertEquals(batchStats, plainStats, label);
+    assertEquals(batchInput, plainInput, label);
+    const groups = await collect2(groupPacks(mergeDiffBatches(inputs.map(stream), { maxBlocks })));
+    const plainGroups = await collect2(groupPacks(stream(expected)));
+    assertEquals(groups.map(shape), plainGroups.map(shape), `${label}: packs`);
+  }
+});
+
+async function collect2(groups: AsyncIterable<DiffRecord[]>): Promise<DiffRecord[][]> {
+  const out: DiffRecord[][] = [];
+  for await (const group of groups) out.push(group);
+  return out;
+}
