@@ -24,7 +24,6 @@ import {
   decodeStoredData,
   decodeStoredDataInto,
   loadData,
-  rememberChecksum,
   verifyStoredChecksum,
 } from "./stored_data.ts";
 
@@ -90,8 +89,6 @@ export function decodePackRecords(
     if (options.lazy === true) {
       verifyStoredChecksum(stored, info, what, offset);
       const share = options.shareRaw === true;
-      // A raw record shared as is: a writer storing it raw again need not sum it again.
-      if (share && record.compressionType === 0) rememberChecksum(stored, record.checksum);
       return new LazyDataRecord(
         record.ioAddress,
         record.ioBlocks,

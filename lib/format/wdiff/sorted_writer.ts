@@ -60,6 +60,18 @@ export function reusableStoredForm(
   return form;
 }
 
+/**
+ * csum(data, 0) of a whole record read raw whose data is its verified stored bytes (shared,
+ * see `DecodePackRecordsOptions.shareRaw`), else undefined. Why: a merge to snappy stores
+ * most surviving raw records raw again, and summing them again cost as much as their copy.
+ */
+function rawChecksumOf(record: DiffRecord): number | undefined {
+  if (!(record instanceof LazyDataRecord)) return undefined;
+  const form = record.storedForm;
+  if (form === undefined || form.compressionType !== 0) return undefined;
+  return form.stored === record.data ? form.checksum : undefined;
+}
+
 /** A normal record in stored form from its already stored bytes. */
 export function storedRecordOf(
   record: Pick<DiffRecord, "ioAddress" | "ioBlocks">,
@@ -105,7 +117,7 @@ export function storeDiffRecord(record: DiffRecord, setting: CompressionSetting)
   }
   assert(record.data !== null, "normal record without data");
   assert(record.data.length === record.ioBlocks * 512, "record data size differs from io_blocks");
-  const data = storeData(record.data, setting);
+  const data = storeData(record.data, setting, rawChecksumOf(record));
   return {
     record: {
       ...base,

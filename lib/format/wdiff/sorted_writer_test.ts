@@ -1,6 +1,8 @@
 import { assert, assertEquals } from "../../testing/assert.ts";
 import { CompressionType } from "../../codec/codec.ts";
 import { storeData } from "./stored_data.ts";
+import { checksum } from "../checksum/checksum.ts";
+import { seededPrng } from "../../testing/random.ts";
 import { LazyDataRecord } from "./lazy_record.ts";
 import { reusableStoredForm, storeDiffRecord } from "./sorted_writer.ts";
 
@@ -63,4 +65,39 @@ Deno.test("SortedWdiffWriter onPackWritten reports each pack's records once writ
     assertEquals(reported.flat(), [...Array(200).keys()], variant);
     assertEquals(reported.map((r) => r.length), [127, 73], variant);
   }
+});
+
+Deno.test("storeDiffRecord() stores a shared raw record raw with its known checksum", () => {
+  const data = seededPrng("storeDiffRecord shared raw").bytes(4096); // incompressible
+  const sum = checksum(data, 0);
+  // Its data is its stored bytes (as decodePackRecords gives with shareRaw).
+  const shared = new LazyDataRecord(8, 8, () => data, {
+    compressionType: 0,
+    stored: data,
+    checksum: sum,
+  });
+  const stored = storeDiffRecord(shared, { type: CompressionType.snappy, level: 0 });
+  assertEquals(stored.record.compressionType, 0);
+  assertEquals(stored.record.checksum, sum);
+  assert(stored.stored === data, "stored as is");
+  // A known sum is taken as given (here deliberately off by one, to see that it is used).
+  const marked = new LazyDataRecord(8, 8, () => data, {
+    compressionType: 0,
+    stored: data,
+    checksum: (sum + 1) >>> 0,
+  });
+  assertEquals(
+    storeDiffRecord(marked, { type: CompressionType.snappy, level: 0 }).record.checksum,
+    (sum + 1) >>> 0,
+  );
+  // A copy of the data is summed again.
+  const copied = new LazyDataRecord(8, 8, () => data.slice(), {
+    compressionType: 0,
+    stored: data,
+    checksum: (sum + 1) >>> 0,
+  });
+  assertEquals(
+    storeDiffRecord(copied, { type: CompressionType.snappy, level: 0 }).record.checksum,
+    sum,
+  );
 });

@@ -56,13 +56,21 @@ export function rememberChecksum(bytes: Uint8Array, checksumSalt0: number): void
  *
  * @param data uncompressed bytes
  * @param setting codec and level
+ * @param checksumSalt0 csum(data, 0) when the caller knows it (e.g. the data is a record's
+ *   verified raw stored bytes), used when the data is stored raw
  * @returns the stored bytes, their codec and csum(stored, 0)
  */
-export function storeData(data: Uint8Array, setting: CompressionSetting): StoredData {
+export function storeData(
+  data: Uint8Array,
+  setting: CompressionSetting,
+  checksumSalt0?: number,
+): StoredData {
   const result = setting.type === CompressionType.none
     ? { type: CompressionType.none as CompressionTypeCode, data }
     : compressIfSmaller(setting.type, data, setting.level);
-  const known = result.data === data ? knownChecksums.get(data) : undefined;
+  const known = result.data === data
+    ? (checksumSalt0 !== undefined ? checksumSalt0 >>> 0 : knownChecksums.get(data))
+    : undefined;
   return {
     compressionType: result.type,
     stored: result.data,
