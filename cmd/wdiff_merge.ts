@@ -311,7 +311,10 @@ export async function writeMergedWdiff(
     outputStats: figures.output,
     memory: figures.memory,
   });
-  const packs = compressPackParts(groupPacks(merged), setting, options.compression.numCpu);
+  // Workers start only when compressing dominates (the bytes never depend on it).
+  const packs = compressPackParts(groupPacks(merged), setting, options.compression.numCpu, {
+    nowMs: () => performance.now(),
+  });
   for await (const pack of packs) {
     for (const part of pack.parts) figures.output.dataSize += part.length;
     await writer.addPackParts(pack.block, pack.parts);

@@ -6,6 +6,7 @@
  * @module
  */
 import { assert } from "../../errors.ts";
+import { CompressionType } from "../../codec/codec.ts";
 import type { DiffRecord } from "./diff_record.ts";
 import { LazyDataRecord } from "./lazy_record.ts";
 import type { JobRecord, PackJob, PackResult } from "./merge_worker.ts";
@@ -16,6 +17,7 @@ import {
   type BuiltPack,
   reusableStoredForm,
   storeDiffRecord,
+  uncompressedSizeOf,
 } from "./sorted_writer.ts";
 import type { CompressionSetting } from "./stored_data.ts";
 
@@ -207,33 +209,94 @@ export interface BuiltPackParts {
   endLb: number;
 }
 
+/** Options of {@link compressPackParts}. */
+export interface CompressPackPartsOptions {
+  /**
+   * A clock [ms]; given, packs of a cheap codec (none, snappy, lz4, zstd up to level 3) are
+   * first built in this thread, and the workers start only once compressing takes over half
+   * of this thread's time (see {@link ADAPTIVE_SHARE_MIN}).
+   */
+  nowMs?: () => number;
+}
+
+/**
+ * Share of the main thread's time spent compressing above which workers take over. Why:
+ * shipping a pack to a worker (a copy, messages, each worker's start-up and compiling) costs
+ * more than a fast codec: the issue #3 merge to zstd:0:2 took 0.65 s of CPU and 0.65-0.75 s of
+ * wall time with two workers, 0.45 s of both in this thread, where zstd was a fifth of it.
+ */
+const ADAPTIVE_SHARE_MIN = 0.5;
+
+/**
+ * Codecs worth trying in this thread first: none, snappy, lz4, zstd up to its default level.
+ * Why not the others: xz and gzip always need the workers, and an xz encoder (~100 MiB) in
+ * this thread too lifted the lzma:0:2 merge's peak RSS from 234 to 270 MiB.
+ */
+function cheapToTry(setting: CompressionSetting): boolean {
+  switch (setting.type) {
+    case CompressionType.none:
+    case CompressionType.snappy:
+    case CompressionType.lz4:
+      return true;
+    case CompressionType.zstd:
+      return setting.level <= 3; // 0 = the default, 3
+    default:
+      return false;
+  }
+}
+
+/** Packs, or uncompressed bytes, built in this thread before the share is judged. */
+const ADAPTIVE_PACKS_MIN = 8;
+const ADAPTIVE_SIZE_MIN = 16 * 1024 * 1024;
+
 /**
  * {@link compressPacks} for a consumer that writes each pack before asking for the next
  * (`SortedWdiffWriter.addPackParts`): in this thread, the payload stays in parts (stored bytes
  * reused from the inputs, fresh compressed arrays) instead of being joined into a fresh array.
  * Why: the join copied every output byte once more into memory faulted in page by page.
+ * With `nowMs`, workers start only when compressing dominates (the bytes never depend on it).
  *
  * @param groups record groups from `groupPacks`
  * @param setting codec and level
  * @param workerCount parallelism; never changes the bytes
+ * @param options `nowMs` for the adaptive start of the workers
  * @returns the built packs in input order
  */
 export async function* compressPackParts(
   groups: AsyncIterable<DiffRecord[]>,
   setting: CompressionSetting,
   workerCount: number,
+  options: CompressPackPartsOptions = {},
 ): AsyncGenerator<BuiltPackParts> {
-  if (workerCount > 1) {
-    const ends: number[] = [];
-    for await (const pack of compressPacks(noteEnds(groups, ends), setting, workerCount)) {
-      yield { block: pack.block, parts: [pack.payload], endLb: ends.shift()! };
+  const nowMs = cheapToTry(setting) ? options.nowMs : undefined;
+  let rest = groups;
+  if (workerCount <= 1 || nowMs !== undefined) {
+    const iterator = groups[Symbol.asyncIterator]();
+    rest = { [Symbol.asyncIterator]: () => iterator };
+    const startMs = nowMs?.() ?? 0;
+    let compressMs = 0;
+    let packCount = 0;
+    let size = 0;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) return;
+      const group = next.value;
+      const beforeMs = nowMs?.() ?? 0;
+      const built = buildPackParts(group.map((record) => storeDiffRecord(record, setting)));
+      compressMs += (nowMs?.() ?? 0) - beforeMs;
+      const endLb = recordEnd(group[group.length - 1]!);
+      yield { block: built.block, parts: built.parts, endLb };
+      // The parts may be views of the loaded data: freed only once the consumer wrote them.
+      releaseLoadedData(group);
+      if (workerCount <= 1 || nowMs === undefined) continue;
+      packCount++;
+      for (const record of group) size += uncompressedSizeOf(record);
+      if (packCount < ADAPTIVE_PACKS_MIN && size < ADAPTIVE_SIZE_MIN) continue;
+      if (compressMs > ADAPTIVE_SHARE_MIN * (nowMs() - startMs)) break;
     }
-    return;
   }
-  for await (const group of groups) {
-    const built = buildPackParts(group.map((record) => storeDiffRecord(record, setting)));
-    yield { block: built.block, parts: built.parts, endLb: recordEnd(group[group.length - 1]!) };
-    // The parts may be views of the loaded data: freed only once the consumer wrote them.
-    releaseLoadedData(group);
+  const ends: number[] = [];
+  for await (const pack of compressPacks(noteEnds(rest, ends), setting, workerCount)) {
+    yield { block: pack.block, parts: [pack.payload], endLb: ends.shift()! };
   }
 }

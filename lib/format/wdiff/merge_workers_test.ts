@@ -43,3 +43,31 @@ Deno.test("compressPackParts() gives buildCompressedPack's packs in parts, with 
     assertEquals(packs, expected, `${workerCount} workers`);
   }
 });
+
+Deno.test("compressPackParts({ nowMs }) gives the same packs whether or not workers take over", async () => {
+  const records: DiffRecord[] = [];
+  for (let i = 0; i < 300; i++) records.push(stampedRecord(i + 1, i * 16, 1 + (i % 16), "normal"));
+  const groups = Array.from({ length: 20 }, (_, g) => records.slice(g * 15, g * 15 + 15));
+  async function* groupStream(): AsyncGenerator<DiffRecord[]> {
+    yield* groups;
+  }
+  const setting = { type: CompressionType.zstd, level: 0 };
+  const collectPacks = async (nowMs: () => number) => {
+    const packs: { block: Uint8Array; payload: Uint8Array; endLb: number }[] = [];
+    for await (const pack of compressPackParts(groupStream(), setting, 2, { nowMs })) {
+      packs.push({ block: pack.block, payload: joined(pack.parts), endLb: pack.endLb });
+    }
+    return packs;
+  };
+  const expected = groups.map((group) => {
+    const last = group[group.length - 1]!;
+    return { ...buildCompressedPack(group, setting), endLb: last.ioAddress + last.ioBlocks };
+  });
+  // A stopped clock: compressing never takes a share of the time, all packs stay here.
+  assertEquals(await collectPacks(() => 0), expected, "in this thread");
+  // A clock that runs only while a pack is built: the workers take over after 8 packs.
+  let calls = 0;
+  let now = 0;
+  const busyClock = () => (calls++ % 2 === 0 && calls > 1 ? (now += 100) : now);
+  assertEquals(await collectPacks(busyClock), expected, "workers take over");
+});
