@@ -213,8 +213,8 @@ export interface BuiltPackParts {
 export interface CompressPackPartsOptions {
   /**
    * A clock [ms]; given, packs of a cheap codec (none, snappy, lz4, zstd up to level 3) are
-   * first built in this thread, and the workers start only once compressing takes over half
-   * of this thread's time (see {@link ADAPTIVE_SHARE_MIN}).
+   * first built in this thread, and the workers start only once compressing takes most of
+   * this thread's time (see {@link ADAPTIVE_SHARE_MIN}).
    */
   nowMs?: () => number;
 }
@@ -223,9 +223,10 @@ export interface CompressPackPartsOptions {
  * Share of the main thread's time spent compressing above which workers take over. Why:
  * shipping a pack to a worker (a copy, messages, each worker's start-up and compiling) costs
  * more than a fast codec: the issue #3 merge to zstd:0:2 took 0.65 s of CPU and 0.65-0.75 s of
- * wall time with two workers, 0.45 s of both in this thread, where zstd was a fifth of it.
+ * wall time with two workers, 0.45 s of both in this thread, where zstd took 32-40 % of the
+ * thread's time (at 0.5, noise sent every third run to the workers).
  */
-const ADAPTIVE_SHARE_MIN = 0.5;
+const ADAPTIVE_SHARE_MIN = 0.6;
 
 /**
  * Codecs worth trying in this thread first: none, snappy, lz4, zstd up to its default level.
@@ -246,8 +247,8 @@ function cheapToTry(setting: CompressionSetting): boolean {
 }
 
 /** Packs, or uncompressed bytes, built in this thread before the share is judged. */
-const ADAPTIVE_PACKS_MIN = 8;
-const ADAPTIVE_SIZE_MIN = 16 * 1024 * 1024;
+const ADAPTIVE_PACKS_MIN = 64;
+const ADAPTIVE_SIZE_MIN = 64 * 1024 * 1024;
 
 /**
  * {@link compressPacks} for a consumer that writes each pack before asking for the next

@@ -46,8 +46,9 @@ Deno.test("compressPackParts() gives buildCompressedPack's packs in parts, with 
 
 Deno.test("compressPackParts({ nowMs }) gives the same packs whether or not workers take over", async () => {
   const records: DiffRecord[] = [];
-  for (let i = 0; i < 300; i++) records.push(stampedRecord(i + 1, i * 16, 1 + (i % 16), "normal"));
-  const groups = Array.from({ length: 20 }, (_, g) => records.slice(g * 15, g * 15 + 15));
+  for (let i = 0; i < 700; i++) records.push(stampedRecord(i + 1, i * 16, 1 + (i % 16), "normal"));
+  // 70 packs: the share is judged from the 64th on.
+  const groups = Array.from({ length: 70 }, (_, g) => records.slice(g * 10, g * 10 + 10));
   async function* groupStream(): AsyncGenerator<DiffRecord[]> {
     yield* groups;
   }
@@ -65,7 +66,7 @@ Deno.test("compressPackParts({ nowMs }) gives the same packs whether or not work
   });
   // A stopped clock: compressing never takes a share of the time, all packs stay here.
   assertEquals(await collectPacks(() => 0), expected, "in this thread");
-  // A clock that runs only while a pack is built: the workers take over after 8 packs.
+  // A clock that runs only while a pack is built: the workers take over after 64 packs.
   let calls = 0;
   let now = 0;
   const busyClock = () => (calls++ % 2 === 0 && calls > 1 ? (now += 100) : now);
