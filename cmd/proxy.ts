@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { availableBytes, isFfiAllowed } from "../ffi/libc.ts";
 import { realClock } from "../lib/clock.ts";
 import { UsageError } from "../lib/errors.ts";
 import { createProxyServer, DenoProxyFs } from "../lib/server/proxy/mod.ts";
@@ -45,7 +46,21 @@ function parser(): OptionParser {
 }
 
 /** Free bytes of the file system holding `path`, from `df -P -k` (Deno has no statvfs). */
-async function freeSpaceBytes(path: string): Promise<number> {
+function freeSpaceBytes(path: string): Promise<number> {
+  // statvfs through FFI: a `df` process per accepted wlog transfer cost 10-44 ms under load.
+  if (isFfiAllowed()) {
+    try {
+      return Promise.resolve(availableBytes(path));
+    } catch {
+      // Unknown: do not refuse transfers because the probe failed.
+      return Promise.resolve(Number.MAX_SAFE_INTEGER);
+    }
+  }
+  return freeSpaceBytesByDf(path);
+}
+
+/** `df`'s Available column, where FFI is not allowed. */
+async function freeSpaceBytesByDf(path: string): Promise<number> {
   const output = await new Deno.Command("df", { args: ["-P", "-k", path], stderr: "null" })
     .output();
   const lines = new TextDecoder().decode(output.stdout).trim().split("\n");

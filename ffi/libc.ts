@@ -141,6 +141,7 @@ const SYMBOLS = {
   },
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
   fstatfs: { parameters: ["i32", "buffer"], result: "i32" },
+  statvfs: { parameters: ["buffer", "buffer"], result: "i32" },
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
   ioctl_value: { name: "ioctl", parameters: ["i32", "u64", "u64"], result: "i32" },
@@ -181,6 +182,25 @@ function lib(): Libc {
  */
 export function isFfiAllowed(): boolean {
   return Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+}
+
+/**
+ * Bytes available to an unprivileged user on the filesystem holding `path` (`statvfs(3)`:
+ * f_bavail × f_frsize, what `df` shows as Available), without starting a process.
+ *
+ * @throws {LibcError} when statvfs fails (ENOENT, EACCES, ...)
+ * @example
+ * ```ts
+ * import { availableBytes } from "./libc.ts";
+ * if (!(availableBytes("/") >= 0)) throw new Error("no figure");
+ * ```
+ */
+export function availableBytes(path: string): number {
+  const buffer = new BigUint64Array(14); // struct statvfs: 112 bytes on 64-bit Linux
+  if (lib().statvfs(new TextEncoder().encode(path + "\0"), buffer) < 0) fail("statvfs", path);
+  const frsize = buffer[1]!; // f_frsize (f_bsize is [0])
+  const bavail = buffer[4]!; // f_bavail, after f_blocks and f_bfree
+  return Number(bavail * frsize);
 }
 
 function readErrno(): number {

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../lib/testing/assert.ts";
 import {
+  availableBytes,
   errnoName,
   IOV_MAX,
   isFfiAllowed,
@@ -233,4 +234,12 @@ Deno.test("LibcFile.pwriteList() writes a list through lio_listio and reports ea
       readOnly.close();
     }
   });
+});
+
+Deno.test("availableBytes() is df's Available column, and names a missing path", async () => {
+  const output = await new Deno.Command("df", { args: ["-P", "-k", "/dev/shm"] }).output();
+  const fields = new TextDecoder().decode(output.stdout).trim().split("\n").at(-1)!.split(/\s+/);
+  // tmpfs: nothing else writes there during the test, so the two readings agree.
+  assertEquals(Math.floor(availableBytes("/dev/shm") / 1024), Number(fields[3]));
+  assertThrows(() => availableBytes("/nonexistent/walb"), LibcError, "ENOENT");
 });
