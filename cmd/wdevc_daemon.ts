@@ -42,6 +42,7 @@ function parser(): OptionParser {
   p.option("fp", "u32", "log flush interval ms");
   p.option("-tcp", "u32", "NBD TCP port");
   p.option("-tcp-host", "string", "NBD TCP host", { default: "127.0.0.1" });
+  p.flag("-error-before-overflow", ": fail writes instead of overflowing the log");
   return p;
 }
 
@@ -57,6 +58,7 @@ export function daemonArgs(spec: DaemonSpec): string[] {
     ["-fp", engine.logFlushIntervalMs],
   ];
   for (const [flag, value] of numbers) if (value !== undefined) args.push(flag, `${value}`);
+  if (engine.errorBeforeOverflow === true) args.push("--error-before-overflow");
   if (spec.tcp !== undefined) {
     args.push("--tcp", `${spec.tcp.port}`, "--tcp-host", spec.tcp.hostname);
   }
@@ -112,6 +114,7 @@ export async function runDaemon(args: string[]): Promise<number> {
   if (opts.isSet("minp")) engine.minPendingMb = opts.num("minp");
   if (opts.isSet("fs")) engine.logFlushIntervalMb = opts.num("fs");
   if (opts.isSet("fp")) engine.logFlushIntervalMs = opts.num("fp");
+  if (opts.bool("-error-before-overflow")) engine.errorBeforeOverflow = true;
   const stdout = Deno.stdout;
   let daemon: WalbDaemon;
   try {

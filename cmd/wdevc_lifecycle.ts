@@ -25,6 +25,7 @@ import {
   userlandNames,
   userlandPaths,
 } from "../lib/device/userland/paths.ts";
+import { UsageError } from "../lib/errors.ts";
 import { formatLdev } from "../lib/device/walb/format.ts";
 import { kernelModuleLoaded, type WalbBackendKind, walbBackendOf } from "../lib/device/wdev.ts";
 import { WalbDeviceError } from "../lib/device/wdev_error.ts";
@@ -149,6 +150,10 @@ export function declareCreate(p: OptionParser): void {
   declareBackend(p);
   p.option("-tcp", "u32", "PORT: userland only, also serve NBD on this TCP port (0 = any)");
   p.option("-tcp-host", "string", "HOST: userland only, TCP address", { default: "127.0.0.1" });
+  p.flag(
+    "-error-before-overflow",
+    ": userland only, fail writes (ENOSPC) instead of overwriting log not yet extracted",
+  );
 }
 
 /** `create-wdev LDEV DDEV [-n NAME] [...]`: START_DEV, or start a userland daemon. */
@@ -160,7 +165,14 @@ export async function createWdevCommand(
   checkStartParam(param);
   const ldevPath = await absolute(opts.str("LDEV"));
   const ddevPath = await absolute(opts.str("DDEV"));
+  const errorBeforeOverflow = opts.bool("-error-before-overflow");
   if ((await chooseBackend(opts)) === "kernel") {
+    if (errorBeforeOverflow) {
+      throw new UsageError(
+        "--error-before-overflow is for userland devices (the kernel module's parameter " +
+          "error_before_overflow sets it for all kernel devices)",
+      );
+    }
     const started = await startKernelDevice(ldevPath, ddevPath, param);
     out.line(`name ${started.name}`);
     out.line(`major ${started.major}`);
@@ -183,6 +195,7 @@ export async function createWdevCommand(
       minPendingMb: param.minPendingMb,
       logFlushIntervalMb: param.logFlushIntervalMb,
       logFlushIntervalMs: param.logFlushIntervalMs,
+      ...(errorBeforeOverflow ? { errorBeforeOverflow } : {}),
     },
   };
   if (opts.isSet("-tcp")) spec.tcp = { hostname: opts.str("-tcp-host"), port: opts.num("-tcp") };

@@ -9,7 +9,7 @@
 import { assert, assertEquals } from "../../lib/testing/assert.ts";
 import { checkLsidInvariants } from "../../lib/device/walb/lsid_state.ts";
 import { deviceSha1, fileSha1 } from "../../lib/testing/harness.ts";
-import { NbdTestClient } from "../../lib/testing/nbd_client.ts";
+import { NbdRequestError, NbdTestClient } from "../../lib/testing/nbd_client.ts";
 import { type Prng, seededPrng } from "../../lib/testing/random.ts";
 import { type DeviceDir, MiB, withDeviceDir } from "./device_support.ts";
 
@@ -172,5 +172,58 @@ Deno.test({
       assertEquals(fresh.oldest, 0n);
       assert(fresh.permanent > 0n, "logging resumed after reset-wal");
       await dir.wdevc(["delete-wdev", restarted.wdev]);
+    }),
+});
+
+Deno.test({
+  name: "--error-before-overflow: writes past capacity fail, and the log not yet extracted is kept",
+  fn: () =>
+    withDeviceDir(async (dir) => {
+      const deviceBytes = 4 * MiB;
+      const files = await dir.makeFiles("b", 1 * MiB, deviceBytes);
+      const base = `${dir.dir}/base.img`;
+      await Deno.copyFile(files.ddev, base);
+      const device = await dir.createDevice("vol0", files.ldev, files.ddev, [
+        "--error-before-overflow",
+      ]);
+      const capacity = BigInt((await dir.wdevc(["get-log-capacity", device.wdev])).stdout.trim());
+      // Nothing extracts: rounds of 256 KiB fill the 1 MiB ring, then writes must be refused.
+      const client = await NbdTestClient.connect({ unixPath: device.nbdPath });
+      let refused: unknown;
+      try {
+        for (let round = 0; round < 12 && refused === undefined; round++) {
+          try {
+            await client.write((round * 256 * 1024) % deviceBytes, randomBytes(256 * 1024));
+            await client.flush();
+          } catch (error) {
+            refused = error;
+          }
+        }
+      } finally {
+        await client.disconnect();
+      }
+      assert(refused instanceof NbdRequestError, `a write was refused: ${refused}`);
+      assertEquals((await dir.wdevc(["is-log-overflow", device.wdev])).stdout, "0\n");
+      const lsids = await dir.lsids(device.wdev);
+      assert(lsids.latest - lsids.oldest <= capacity, "usage within capacity");
+      // Every acknowledged write is in the log from oldest on: it redoes to the image.
+      const sha = await deviceSha1({ unixPath: device.nbdPath });
+      const { redone } = await extractAndRedo(dir, files.ldev, device.wdev, base);
+      assertEquals(await fileSha1(redone), sha);
+      await dir.wdevc(["delete-wdev", device.wdev]);
+    }),
+});
+
+Deno.test({
+  name: "--error-before-overflow is refused for the kernel backend",
+  fn: () =>
+    withDeviceDir(async (dir) => {
+      const files = await dir.makeFiles("c", 1 * MiB, 4 * MiB);
+      const out = await dir.wdevc(
+        ["create-wdev", files.ldev, files.ddev, "--backend", "kernel", "--error-before-overflow"],
+        { allowFailure: true },
+      );
+      assert(out.code !== 0, "refused");
+      assert(out.stderr.includes("--error-before-overflow is for userland devices"), out.stderr);
     }),
 });
