@@ -47,20 +47,37 @@ export async function* readWldevLogpacks(
   fromLsid: bigint,
   endLsid: bigint,
 ): AsyncGenerator<LdevPack, LdevReadStop> {
-  const isBlockDevice = (await Deno.stat(path)).isBlockDevice === true;
   const device = await openBlockDevice(path, { readOnly: true });
   try {
-    const sup = await superOf(device, isBlockDevice);
-    const reader = new LdevLogReader((offset, length) => device.read(offset, length), sup);
-    yield* reader.packs(fromLsid, { endLsid });
-    const stop = reader.stop;
-    if (stop === undefined) {
-      throw new CorruptDataError("wldev", -1, `reading ${path} ended without a reason`);
-    }
-    return stop;
+    const readAt = (offset: number, length: number) => device.read(offset, length);
+    return yield* readOpenedWldevLogpacks(path, device, readAt, fromLsid, endLsid);
   } finally {
     await device.close();
   }
+}
+
+/**
+ * {@link readWldevLogpacks} of a wldev the caller opened: the super is read from `device`, the
+ * log through `readAt` (the device itself, or the caller's read-ahead over it).
+ *
+ * @returns (as the generator's value) where and why reading stopped
+ * @throws {CorruptDataError} when the super is invalid
+ */
+export async function* readOpenedWldevLogpacks(
+  path: string,
+  device: BlockDevice,
+  readAt: (offset: number, length: number) => Promise<Uint8Array>,
+  fromLsid: bigint,
+  endLsid: bigint,
+): AsyncGenerator<LdevPack, LdevReadStop> {
+  const isBlockDevice = (await Deno.stat(path)).isBlockDevice === true;
+  const reader = new LdevLogReader(readAt, await superOf(device, isBlockDevice));
+  yield* reader.packs(fromLsid, { endLsid });
+  const stop = reader.stop;
+  if (stop === undefined) {
+    throw new CorruptDataError("wldev", -1, `reading ${path} ended without a reason`);
+  }
+  return stop;
 }
 
 /**

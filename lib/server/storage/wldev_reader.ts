@@ -12,15 +12,11 @@
  *
  * @module
  */
-import { assert, CorruptDataError } from "../../errors.ts";
+import { assert } from "../../errors.ts";
 import { type BlockDevice, BlockIoError, openBlockDevice } from "../../device/block/mod.ts";
 import { KernelWalbDevice } from "../../device/kernel/device.ts";
-import {
-  LdevLogReader,
-  type LdevPack,
-  type LdevReadStop,
-  readLdevSuper,
-} from "../../device/ldev_reader.ts";
+import type { LdevPack, LdevReadStop } from "../../device/ldev_reader.ts";
+import { readOpenedWldevLogpacks } from "../../device/wldev.ts";
 import { UserlandWalbDevice } from "../../device/userland/client.ts";
 import type { WalbDevice } from "../../device/wdev.ts";
 import { STORAGE_LIMITS } from "./constants.ts";
@@ -189,19 +185,8 @@ export async function* readLogpacksAhead(
     windowCount: STORAGE_LIMITS.wldevReadAheadCount + 1,
   });
   try {
-    const isBlockDevice = (await Deno.stat(path)).isBlockDevice === true;
-    const check = isBlockDevice ? { devicePbs: wldev.physicalBlockSize } : {};
-    const { sup } = await readLdevSuper(
-      (offset, length) => wldev.read(offset, length),
-      { sizeBytes: wldev.sizeBytes, ...check },
-    );
-    const reader = new LdevLogReader((offset, length) => windows.read(offset, length), sup);
-    yield* reader.packs(fromLsid, { endLsid });
-    const stop = reader.stop;
-    if (stop === undefined) {
-      throw new CorruptDataError("wldev", -1, `reading ${path} ended without a reason`);
-    }
-    return stop;
+    const readAt = (offset: number, length: number) => windows.read(offset, length);
+    return yield* readOpenedWldevLogpacks(path, wldev, readAt, fromLsid, endLsid);
   } finally {
     await windows.settle();
     await wldev.close();
