@@ -20,6 +20,8 @@ import { recordEnd } from "../../format/wdiff/diff_record.ts";
 import { ApplyRangeError, type DiscardPolicy } from "../../format/wdiff/apply.ts";
 import { virtualFullChunks } from "../../format/wdiff/virtual_full.ts";
 import { BackgroundSync } from "../../io/background_sync.ts";
+import { readAhead } from "../../io/read_ahead.ts";
+import { assert } from "../../errors.ts";
 import { alignedBytes } from "../../../ffi/libc.ts";
 import { LIMITS, RESTORE_LIMITS } from "../../limits.ts";
 
@@ -54,13 +56,18 @@ export async function writeRestoredImage(
     ? undefined
     : (offset: number, length: number) => isHole(extents, offset, length);
   const buffers = new ChunkBuffers(chunkBytes);
-  const reader = new ReadAhead(
-    base,
-    chunkBytes,
+  const reads = readAhead(
+    baseChunks(base, chunkBytes, buffers, hole ?? never),
     RESTORE_LIMITS.readsAheadMax,
-    buffers,
-    hole ?? never,
   );
+  // virtualFullChunks asks for the base chunks that are not holes, in order: the same ones.
+  const readAt = async (offset: number, length: number) => {
+    const next = await reads.next();
+    assert(next.done !== true && next.value.offset === offset, "base chunks are read in order");
+    const data = await next.value.data;
+    assert(data.length === length, "base chunk length");
+    return data;
+  };
   const writes: Promise<void>[] = [];
   const writeback = new BackgroundSync(() => target.flush());
   let sinceWriteback = 0;
@@ -68,7 +75,7 @@ export async function writeRestoredImage(
     const chunks = virtualFullChunks(
       {
         size: base.sizeBytes,
-        readAt: (offset, length) => reader.read(offset, length),
+        readAt,
         ...(hole === undefined ? {} : { isZero: hole }),
       },
       checked(records, target.sizeBytes, options.discardPolicy),
@@ -95,7 +102,7 @@ export async function writeRestoredImage(
   } finally {
     await Promise.allSettled(writes);
     await writeback.settle().catch(() => {});
-    await reader.close();
+    await reads.return(undefined); // reads still in flight: the caller closing base waits
   }
 }
 
@@ -164,55 +171,25 @@ class ChunkBuffers {
 }
 
 /**
- * Sequential chunk reads of `device` into {@link ChunkBuffers}, up to `depth` chunks ahead of
- * the one asked for: the disk reads while the caller merges and writes. Chunks are asked for in
- * order, at multiples of `chunkBytes`; those `skip` names (holes) are never read nor asked for.
+ * The chunks of `device` at multiples of `chunkBytes` that `skip` does not name (holes), each
+ * being read into a buffer of `buffers`: the read is started, not awaited, so that the chunks
+ * a read-ahead pulls are read side by side.
  */
-class ReadAhead {
-  #pending = new Map<number, Promise<Uint8Array>>();
-  #next = 0;
-
-  constructor(
-    readonly device: BlockDevice,
-    readonly chunkBytes: number,
-    readonly depth: number,
-    readonly buffers: ChunkBuffers,
-    readonly skip: (offset: number, length: number) => boolean,
-  ) {}
-
-  read(offset: number, length: number): Promise<Uint8Array> {
-    for (const [key, read] of this.#pending) {
-      if (key < offset) {
-        this.#pending.delete(key);
-        read.then((view) => this.buffers.release(view), () => {});
-      }
-    }
-    const read = this.#pending.get(offset) ?? this.#start(offset, length);
-    this.#pending.delete(offset);
-    this.#next = Math.max(this.#next, offset + length);
-    while (this.#pending.size < this.depth && this.#next < this.device.sizeBytes) {
-      const length = Math.min(this.chunkBytes, this.device.sizeBytes - this.#next);
-      if (!this.skip(this.#next, length)) {
-        this.#pending.set(this.#next, this.#start(this.#next, length));
-      }
-      this.#next += length;
-    }
-    return read;
-  }
-
-  #start(offset: number, length: number): Promise<Uint8Array> {
-    const view = this.buffers.take(length);
-    const read = this.device.readInto(offset, view).then(() => view, (error) => {
-      this.buffers.release(view);
+async function* baseChunks(
+  device: BlockDevice,
+  chunkBytes: number,
+  buffers: ChunkBuffers,
+  skip: (offset: number, length: number) => boolean,
+): AsyncGenerator<{ offset: number; data: Promise<Uint8Array> }> {
+  for (let offset = 0; offset < device.sizeBytes; offset += chunkBytes) {
+    const length = Math.min(chunkBytes, device.sizeBytes - offset);
+    if (skip(offset, length)) continue;
+    const view = buffers.take(length);
+    const data = device.readInto(offset, view).then(() => view, (error) => {
+      buffers.release(view);
       throw error;
     });
-    read.catch(() => {}); // reported by read() when asked for; dropped when never asked
-    return read;
-  }
-
-  /** Waits for the reads still in flight (their results are dropped). */
-  async close(): Promise<void> {
-    await Promise.allSettled(this.#pending.values());
-    this.#pending.clear();
+    data.catch(() => {}); // reported when the chunk is asked for; dropped when it never is
+    yield { offset, data };
   }
 }
