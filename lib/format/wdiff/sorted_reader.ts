@@ -58,6 +58,22 @@ export interface DecodePackRecordsOptions {
   shareRaw?: boolean;
 }
 
+/** What a record's data is called in errors. */
+const RECORD_DATA = "wdiff record data";
+
+/** A normal record's stored bytes in `pack`, how to decode them, and their file offset. */
+function storedDataOf(pack: RawPack, record: SortedRecord) {
+  return {
+    stored: pack.payload.subarray(record.dataOffset, record.dataOffset + record.dataSize),
+    info: {
+      compressionType: record.compressionType,
+      checksum: record.checksum,
+      outputSize: record.ioBlocks * 512,
+    },
+    offset: pack.offset + PACK_HEADER_SIZE + record.dataOffset,
+  };
+}
+
 /**
  * Decodes the records of a validated pack into uncompressed diff records, verifying every
  * data checksum.
@@ -72,20 +88,13 @@ export function decodePackRecords(
   pack: RawPack,
   options: DecodePackRecordsOptions = {},
 ): DiffRecord[] {
-  const payloadOffset = pack.offset + PACK_HEADER_SIZE;
   return pack.header.records.map((record) => {
     const kind = kindOfFlags(record.flags) ?? "normal";
     if (kind !== "normal") {
       return { ioAddress: record.ioAddress, ioBlocks: record.ioBlocks, kind, data: null };
     }
-    const stored = pack.payload.subarray(record.dataOffset, record.dataOffset + record.dataSize);
-    const info = {
-      compressionType: record.compressionType,
-      checksum: record.checksum,
-      outputSize: record.ioBlocks * 512,
-    };
-    const what = "wdiff record data";
-    const offset = payloadOffset + record.dataOffset;
+    const { stored, info, offset } = storedDataOf(pack, record);
+    const what = RECORD_DATA;
     if (options.lazy === true) {
       verifyStoredChecksum(stored, info, what, offset);
       const share = options.shareRaw === true;
@@ -116,21 +125,14 @@ export function* decodePackRecordsReusing(
   pack: RawPack,
   scratch: ScratchBuffer,
 ): Generator<DiffRecord> {
-  const payloadOffset = pack.offset + PACK_HEADER_SIZE;
   for (const record of pack.header.records) {
     const kind = kindOfFlags(record.flags) ?? "normal";
     if (kind !== "normal") {
       yield { ioAddress: record.ioAddress, ioBlocks: record.ioBlocks, kind, data: null };
       continue;
     }
-    const stored = pack.payload.subarray(record.dataOffset, record.dataOffset + record.dataSize);
-    const info = {
-      compressionType: record.compressionType,
-      checksum: record.checksum,
-      outputSize: record.ioBlocks * 512,
-    };
-    const what = "wdiff record data";
-    const offset = payloadOffset + record.dataOffset;
+    const { stored, info, offset } = storedDataOf(pack, record);
+    const what = RECORD_DATA;
     verifyStoredChecksum(stored, info, what, offset);
     let data: Uint8Array;
     if (info.compressionType === 0) {
