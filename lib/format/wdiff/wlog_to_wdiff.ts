@@ -238,55 +238,60 @@ export async function convertWlogToSortedWdiff(
   for await (const record of source.records()) diff.insert(record);
   const uuid = source.uuid ?? new Uint8Array(WDIFF_UUID_SIZE);
   const compression = options.compression ?? DEFAULT_COMPRESSION;
-  if (rereadFrom !== undefined) {
-    return await writeSourceRecords(diff, writer, rereadFrom, uuid, compression);
-  }
-  // The diff's buffers are ours: each is freed once the last record using it is written.
+  const buffers = rereadFrom === undefined ? heldBuffers(diff) : rereadBuffers(rereadFrom);
+  return await writeDiff(diff, writer, uuid, compression, buffers);
+}
+
+/** Where the records written have their data, and when it may be given back. */
+interface OutputBuffers {
+  /** Before a record goes to the writer. */
+  load(record: DiffRecord): void;
+  /** Once the record's pack is written. */
+  release(data: Uint8Array): void;
+}
+
+/** The diff's own buffers: each is freed once the last record using it is written. */
+function heldBuffers(diff: MemDiff): OutputBuffers {
   const holders = new BufferHolders();
   for (const record of diff.records()) if (record.data !== null) holders.hold(record.data);
-  const output = new SortedWdiffWriter(writer, {
-    uuid,
-    compression,
-    variant: "A",
-    onPackWritten: (records) => {
-      for (const record of records) if (record.data !== null) holders.release(record.data);
-    },
-  });
-  let count = 0;
-  for (const record of diff.takeBefore()) {
-    await output.add(record);
-    count++;
-  }
-  await output.close();
-  return count;
+  return { load: () => {}, release: (data) => holders.release(data) };
 }
 
 /**
- * Writes a diff of {@link SourceDataRecord}s: each record's data is read into an arena view
- * just before the record goes to the writer, and the view is given back once its pack is
- * written.
+ * {@link SourceDataRecord}s' data read into arena views just before the record goes to the
+ * writer; a view is given back once its pack is written.
  */
-async function writeSourceRecords(
+function rereadBuffers(input: PositionalReader): OutputBuffers {
+  const arena = new DataArena();
+  return {
+    load(record) {
+      if (record instanceof SourceDataRecord) {
+        record.load(arena.allocate(record.ioBlocks * LIMITS.lbSize), input);
+      }
+    },
+    release: (data) => arena.release(data),
+  };
+}
+
+/** Writes the diff's records in order as a sorted wdiff; returns how many. */
+async function writeDiff(
   diff: MemDiff,
   writer: BufferedWriter,
-  input: PositionalReader,
   uuid: Uint8Array,
   compression: CompressionSetting,
+  buffers: OutputBuffers,
 ): Promise<number> {
-  const arena = new DataArena();
   const output = new SortedWdiffWriter(writer, {
     uuid,
     compression,
     variant: "A",
     onPackWritten: (records) => {
-      for (const record of records) if (record.data !== null) arena.release(record.data);
+      for (const record of records) if (record.data !== null) buffers.release(record.data);
     },
   });
   let count = 0;
   for (const record of diff.takeBefore()) {
-    if (record instanceof SourceDataRecord) {
-      record.load(arena.allocate(record.ioBlocks * LIMITS.lbSize), input);
-    }
+    buffers.load(record);
     await output.add(record);
     count++;
   }
